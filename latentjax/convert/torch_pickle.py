@@ -1,0 +1,229 @@
+"""NVIDIA's PyTorch-era snapshots (StyleGAN2-ADA / StyleGAN3 releases), read without torch.
+
+The file is `pickle.dump(dict(G=..., D=..., G_ema=..., ...))`; every network is a
+`torch_utils.persistence` object: `_reconstruct_persistent_obj(meta)` with meta['state'] the
+nn.Module `__dict__` and meta['module_src'] the Python source NVIDIA's loader would exec. We
+keep the state and never look at the source. Tensors are `_rebuild_tensor_v2(storage, ...)`
+over storages pickled as `torch.storage._load_from_bytes(legacy torch.save bytes)`, which we
+decode here: magic, protocol, sys-info and object pickles, the key list, then per storage an
+int64 element count and the raw little-endian data.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+
+from latentjax.config import GeneratorConfig
+from latentjax.convert.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, EasyDict, Record, RestrictedUnpickler
+from latentjax.convert.variables import build_variables
+from latentjax.errors import LoadError, UnsafePickleError, UnsupportedModelError
+
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_STORAGE_DTYPES = {
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
+    "BFloat16Storage": "bfloat16",
+}
+
+
+class PersistentRecord(Record):
+    """A `torch_utils.persistence` object: class name and module state, never its source."""
+
+    @property
+    def meta(self) -> dict:
+        return self.args[0]
+
+
+def _reconstruct_persistent_obj(meta):
+    if not isinstance(meta, dict) or meta.get("type") != "class" or "state" not in meta:
+        raise LoadError("malformed torch_utils.persistence record")
+    return PersistentRecord(meta)
+
+
+class _StorageType:
+    def __init__(self, name):
+        self.name = name
+
+
+def _decode_storage(data: bytes) -> np.ndarray:
+    """Legacy `torch.save(storage)` bytes -> 1-D numpy array of the storage's elements."""
+    f = io.BytesIO(data)
+    found = {}
+
+    def persistent_load(pid):
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
+            raise LoadError(f"unexpected persistent id in tensor storage: {pid!r:.80}")
+        found["type"], found["key"], found["numel"] = pid[1].name, str(pid[2]), int(pid[4])
+        found["view"] = pid[5] if len(pid) > 5 else None
+        return ("storage", pid[2])
+
+    allowed = {**{("torch", k): _StorageType(k) for k in _STORAGE_DTYPES}}
+    try:
+        u = lambda: RestrictedUnpickler(f, allowed, persistent_load).load()  # noqa: E731
+        if u() != _LEGACY_MAGIC:
+            raise LoadError("tensor storage is not in torch's legacy serialisation format")
+        u()  # protocol version
+        info = u()
+        if not isinstance(info, dict) or not info.get("little_endian", True):
+            raise LoadError("big-endian tensor storages are not supported")
+        u()  # the storage object itself (a persistent id, recorded above)
+        keys = u()
+        if "key" not in found or not isinstance(keys, list) or keys != [found["key"]]:
+            raise LoadError("tensor storage record is malformed")
+        (count,) = struct.unpack("<q", f.read(8))
+    except (LoadError, UnsafePickleError):
+        raise
+    except Exception as e:
+        raise LoadError(f"corrupt tensor storage ({type(e).__name__}: {e})") from None
+    dt = _STORAGE_DTYPES[found["type"]]
+    itemsize = 2 if dt == "bfloat16" else np.dtype(dt).itemsize
+    raw = f.read(count * itemsize)
+    if count != found["numel"] or len(raw) != count * itemsize:
+        raise LoadError(f"truncated tensor storage: {len(raw)} of {count * itemsize} bytes")
+    if dt == "bfloat16":
+        return (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+    arr = np.frombuffer(raw, np.dtype(dt).newbyteorder("<"))
+    if found["view"] is not None:  # pre-1.0 storage views: (root key, offset, size)
+        _, off, size = found["view"]
+        arr = arr[off : off + size]
+    return arr
+
+
+def _load_from_bytes(data):
+    if not isinstance(data, bytes | bytearray):
+        raise LoadError("tensor storage payload is not bytes")
+    return _decode_storage(bytes(data))
+
+
+def _rebuild_tensor(storage, offset, size, stride, *_ignored):
+    if not isinstance(storage, np.ndarray):
+        raise LoadError("tensor without a decoded storage")
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride) or any(s < 0 for s in size + stride):
+        raise LoadError(f"bad tensor geometry size={size} stride={stride}")
+    if 0 in size:
+        return np.zeros(size, storage.dtype)
+    last = int(offset) + sum((n - 1) * s for n, s in zip(size, stride))
+    if offset < 0 or last >= storage.size:
+        raise LoadError(f"tensor of size {size} reads past its storage of {storage.size} elements")
+    item = storage.itemsize
+    view = np.lib.stride_tricks.as_strided(storage[int(offset) :], size, tuple(s * item for s in stride))
+    return np.array(view)
+
+
+def _rebuild_parameter(data, *_ignored):
+    return data
+
+
+TORCH_GLOBALS = {
+    **NUMPY_GLOBALS,
+    **BUILTIN_GLOBALS,
+    ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,
+    ("dnnlib.util", "EasyDict"): EasyDict,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    ("torch.storage", "_load_from_bytes"): _load_from_bytes,
+}
+
+
+def _mod(rec, name: str, source: str) -> PersistentRecord:
+    mods = rec.meta["state"].get("_modules", {})
+    if name not in mods or not isinstance(mods[name], PersistentRecord):
+        raise LoadError(f"{source}: {rec.meta.get('class_name')} has no module '{name}'")
+    return mods[name]
+
+
+def _tensor(rec, name: str, source: str) -> np.ndarray:
+    st = rec.meta["state"]
+    for group in ("_parameters", "_buffers"):
+        if name in st.get(group, {}):
+            return np.asarray(st[group][name])
+    raise LoadError(f"{source}: {rec.meta.get('class_name')} has no tensor '{name}'")
+
+
+def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[GeneratorConfig, dict]:
+    """Snapshot dict -> (config, variables) of its StyleGAN2 generator `network`."""
+    if not isinstance(obj, dict) or network not in obj:
+        raise LoadError(f"{source}: expected a snapshot dict with '{network}'")
+    g = obj[network]
+    if not isinstance(g, PersistentRecord) or g.meta.get("class_name") != "Generator":
+        raise UnsupportedModelError(f"{source}: '{network}' is not a persistent Generator")
+    st = g.meta["state"]
+    syn, mp = _mod(g, "synthesis", source), _mod(g, "mapping", source)
+    if "b4" not in syn.meta["state"].get("_modules", {}):
+        raise UnsupportedModelError(
+            f"{source}: synthesis network has no b4 block: this is the "
+            "StyleGAN3 (alias-free) architecture, only StyleGAN2 is supported"
+        )
+    if int(st.get("c_dim", 0)) != 0:
+        raise UnsupportedModelError(f"{source}: conditional generator (c_dim={st['c_dim']}) is not supported")
+    res, w_dim = int(st["img_resolution"]), int(st["w_dim"])
+    log2 = res.bit_length() - 1
+    n_map = sum(1 for k in mp.meta["state"]["_modules"] if k.startswith("fc"))
+    fc0 = _mod(mp, "fc0", source)
+    lr_mul = float(fc0.meta["state"].get("bias_gain", 0.01))
+    blocks = [_mod(syn, f"b{2**r}", source) for r in range(2, log2 + 1)]
+    for b in blocks:
+        arch = b.meta["state"].get("architecture", "skip")
+        if arch != "skip":
+            raise UnsupportedModelError(f"{source}: block architecture '{arch}' (only 'skip')")
+    conv1 = _mod(blocks[0], "conv1", source)
+    clamp = conv1.meta["state"].get("conv_clamp")
+    if conv1.meta["state"].get("use_noise", True) is not True:
+        raise UnsupportedModelError(f"{source}: use_noise=False generators are not supported")
+    f = _tensor(_mod(blocks[-1], "conv0", source) if len(blocks) > 1 else conv1, "resample_filter", source)
+    taps = f.sum(axis=1)
+    if not np.allclose(np.outer(taps, taps) / taps.sum() ** 2, f, atol=1e-6):
+        raise UnsupportedModelError(f"{source}: non-separable resample filter")
+    channels = [_tensor(blocks[0], "const", source).shape[0]]
+    channels += [_tensor(_mod(b, "conv1", source), "weight", source).shape[0] for b in blocks[1:]]
+    cfg = GeneratorConfig(
+        arch="stylegan2",
+        resolution=res,
+        z_dim=int(st["z_dim"]),
+        w_dim=w_dim,
+        channels=tuple(channels),
+        img_channels=int(st.get("img_channels", 3)),
+        mapping_layers=n_map,
+        mapping_fmaps=_tensor(fc0, "weight", source).shape[0],
+        mapping_lr_mul=lr_mul,
+        resample_taps=tuple(float(t) for t in taps / taps.max()),
+        conv_clamp=None if clamp is None else float(clamp),
+        name=source,
+    )
+
+    a: dict[tuple[str, ...], np.ndarray] = {}
+    for i in range(n_map):
+        fc = _mod(mp, f"fc{i}", source)
+        a[("params", "mapping_network", f"fc{i}_weight")] = _tensor(fc, "weight", source).T
+        a[("params", "mapping_network", f"fc{i}_bias")] = _tensor(fc, "bias", source)
+    a[("buffers", "mapping_network", "w_avg")] = _tensor(mp, "w_avg", source)
+    S = "synthesis_network"
+    a[("params", S, "const")] = _tensor(blocks[0], "const", source).transpose(1, 2, 0)
+    for r, b in zip(range(2, log2 + 1), blocks):
+        names = ["conv1", "torgb"] if r == 2 else ["conv0", "conv1", "torgb"]
+        for n in names:
+            layer, me = _mod(b, n, source), f"b{2**r}_{n}"
+            w = _tensor(layer, "weight", source).transpose(2, 3, 1, 0)  # [O,I,k,k] -> [k,k,I,O]
+            if n == "conv0":  # the PyTorch port stores the up-sampling conv's kernel flipped
+                w = w[::-1, ::-1]
+            aff = _mod(layer, "affine", source)
+            a[("params", S, me, "weight")] = w
+            a[("params", S, me, "bias")] = _tensor(layer, "bias", source)
+            a[("params", S, me, "affine_weight")] = _tensor(aff, "weight", source).T
+            a[("params", S, me, "affine_bias")] = _tensor(aff, "bias", source)
+            if n != "torgb":
+                a[("params", S, me, "noise_strength")] = _tensor(layer, "noise_strength", source)
+                a[("buffers", S, me, "noise_const")] = _tensor(layer, "noise_const", source)
+    return cfg, build_variables(cfg, a, source)

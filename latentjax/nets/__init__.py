@@ -1,0 +1,1 @@
+"""Flax modules: they own parameters and call the pure functions of `latentjax.ops`."""

@@ -1,0 +1,44 @@
+"""The whole generator as one Flax module: mapping (+ W+ broadcast and truncation) and synthesis."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+
+from latentjax.config import GeneratorConfig
+from latentjax.latent import broadcast_ws, truncate
+from latentjax.nets.mapping import MappingNetwork
+from latentjax.nets.stylegan import StyleGANSynthesis
+from latentjax.nets.stylegan2 import StyleGAN2Synthesis
+
+
+class GeneratorNet(nn.Module):
+    """Variables: {'params': {'mapping_network', 'synthesis_network'}, 'buffers': (w_avg, noise_const)}."""
+
+    cfg: GeneratorConfig
+
+    def setup(self):
+        self.mapping_network = MappingNetwork(self.cfg)
+        synth = StyleGANSynthesis if self.cfg.arch == "stylegan" else StyleGAN2Synthesis
+        self.synthesis_network = synth(self.cfg)
+
+    def mapping(self, z: jax.Array, psi=1.0, cutoff=None) -> jax.Array:
+        """z: [N, z_dim] -> ws: [N, num_ws, w_dim], truncated on layers < cutoff (None: all)."""
+        w, w_avg = self.mapping_network(z)
+        return truncate(broadcast_ws(w, self.cfg.num_ws), w_avg, psi, cutoff)
+
+    def synthesis(self, ws: jax.Array, noise: list) -> jax.Array:
+        """ws: [N, num_ws, w_dim], noise: one entry per noise layer -> images [N, R, R, C]."""
+        return self.synthesis_network(ws, noise)
+
+    def __call__(self, z: jax.Array, psi=1.0, cutoff=None, noise: list | None = None) -> jax.Array:
+        ws = self.mapping(z, psi, cutoff)
+        return self.synthesis(ws, noise or [None] * len(self.cfg.noise_resolutions))
+
+
+def init_variables(cfg: GeneratorConfig, key: jax.Array) -> dict:
+    """Fresh variables with NVIDIA's initialisers (weights N(0,1)/lr_mul, noise maps N(0,1))."""
+    import jax.numpy as jnp
+
+    z = jnp.zeros((1, cfg.z_dim), jnp.float32)
+    return GeneratorNet(cfg).init({"params": key}, z)

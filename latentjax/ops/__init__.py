@@ -1,0 +1,1 @@
+"""Pure array functions (no parameters owned here): the math of both generators."""

@@ -1,0 +1,99 @@
+"""FIR filtering and 2x up-sampling on NHWC arrays.
+
+`upfirdn2d` is the plain reference (zero-stuff, pad, filter, decimate) used by tests; the
+generators use `transposed_conv_2x`, an exact polyphase form of a stride-2 transposed
+convolution that runs as one ordinary 3x3 convolution (no zero-stuffed intermediate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_DN = ("NHWC", "HWIO", "NHWC")
+
+
+def setup_filter(taps: Sequence[float], gain: float = 1.0) -> np.ndarray:
+    """Separable 2-D filter from 1-D taps, normalised to sum 1, times `gain`. -> [k, k] f32."""
+    t = np.asarray(taps, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"filter taps must be a non-empty 1-D sequence, got shape {t.shape}")
+    f = np.outer(t, t)
+    return (f / f.sum() * gain).astype(np.float32)
+
+
+def depthwise_conv(x: jax.Array, f: jax.Array | np.ndarray, padding) -> jax.Array:
+    """Correlate every channel of x: [N, H, W, C] with the same 2-D filter f: [kh, kw]."""
+    c = x.shape[-1]
+    k = jnp.broadcast_to(jnp.asarray(f, x.dtype)[:, :, None, None], (*f.shape, 1, c))
+    return jax.lax.conv_general_dilated(x, k, (1, 1), padding, dimension_numbers=_DN, feature_group_count=c)
+
+
+def blur(x: jax.Array, f: np.ndarray) -> jax.Array:
+    """Same-size blur with an odd filter (StyleGAN v1 `blur2d`: depthwise conv, zero 'SAME' pad)."""
+    p = f.shape[0] // 2
+    return depthwise_conv(x, f, ((p, p), (p, p)))
+
+
+def upfirdn2d(x: jax.Array, f: np.ndarray, up: int = 1, down: int = 1, pad=(0, 0)) -> jax.Array:
+    """Reference up-sample / FIR / down-sample of NHWC x, as NVIDIA's `upfirdn2d` (true
+    convolution with f, i.e. f is flipped). pad = (before, after), the same on H and W."""
+    n, h, w, c = x.shape
+    if up > 1:
+        z = jnp.zeros((n, h, up, w, up, c), x.dtype).at[:, :, 0, :, 0, :].set(x)
+        x = z.reshape(n, h * up, w * up, c)
+    x = jnp.pad(x, ((0, 0), pad, pad, (0, 0)))
+    x = depthwise_conv(x, np.asarray(f)[::-1, ::-1], "VALID")
+    return x[:, ::down, ::down, :]
+
+
+def _phase_indices(length: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel index read by output phase p in {0,1} at 3x3 tap t in {0,1,2} (input x[j+t-1])."""
+    idx = np.array([[p + offset - 2 * (t - 1) for t in range(3)] for p in range(2)])
+    valid = (idx >= 0) & (idx < length)
+    used = np.unique(idx[valid])
+    if used.size != length:  # every kernel tap must land in some phase, else we'd drop terms
+        raise ValueError(f"kernel of length {length} with offset {offset} needs more than 3 taps")
+    return np.clip(idx, 0, length - 1), valid
+
+
+def transposed_conv_2x(x: jax.Array, kernel: jax.Array, offset: int) -> jax.Array:
+    """y[n] = sum_i x[i] * kernel[n - 2i + offset] along H and W (a stride-2 transposed conv).
+
+    x: [N, H, W, Cin], kernel: [L, L, Cin, Cout] with L <= 6 -> [N, 2H, 2W, Cout].
+    Computed exactly as 4 output phases of one 3x3 'SAME' convolution (sub-pixel conv).
+    """
+    n, h, w, _ = x.shape
+    length, cin, cout = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    idx, valid = _phase_indices(length, offset)
+    k = kernel[idx[:, None, :, None], idx[None, :, None, :]]  # [py, px, ty, tx, Cin, Cout]
+    mask = valid[:, None, :, None] & valid[None, :, None, :]
+    k = k * jnp.asarray(mask, kernel.dtype)[..., None, None]
+    k = jnp.transpose(k, (2, 3, 4, 0, 1, 5)).reshape(3, 3, cin, 4 * cout)
+    y = jax.lax.conv_general_dilated(x, k, (1, 1), ((1, 1), (1, 1)), dimension_numbers=_DN)
+    y = y.reshape(n, h, w, 2, 2, cout).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, 2 * h, 2 * w, cout)
+
+
+def upsample_2x(x: jax.Array, f: np.ndarray) -> jax.Array:
+    """FIR 2x up-sampling (StyleGAN2 `upsample_2d`, f already scaled by gain 4): [N,H,W,C] -> [N,2H,2W,C].
+
+    Equals upfirdn2d(x, f, up=2, pad=(L//2, L//2 - 1)) for any even-length f: [L, L].
+    """
+    c = x.shape[-1]
+    length = f.shape[0]
+    k = jnp.asarray(f, x.dtype)[:, :, None, None] * jnp.eye(c, dtype=x.dtype)
+    return transposed_conv_2x(x, k, offset=length - 1 - length // 2)
+
+
+def full_conv2d_kernels(w: jax.Array, f: np.ndarray) -> jax.Array:
+    """Full 2-D convolution of every [k, k] slice of w: [k, k, I, O] with f: [m, m] -> [k+m-1, ...]."""
+    k, m = w.shape[0], f.shape[0]
+    out = jnp.zeros((k + m - 1, k + m - 1, *w.shape[2:]), w.dtype)
+    for a in range(m):
+        for b in range(m):
+            out = out.at[a : a + k, b : b + k].add(float(f[a, b]) * w)
+    return out
