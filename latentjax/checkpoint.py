@@ -1,0 +1,80 @@
+"""Converted generators on disk: `config.json` (GeneratorConfig) + `variables/` (orbax-checkpoint).
+
+Writes go to a temporary sibling directory that is renamed into place at the end, so an
+interrupted `convert` never leaves a half-written model behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from latentjax.config import GeneratorConfig
+from latentjax.convert.variables import build_variables
+from latentjax.errors import LoadError
+
+FORMAT = "latentjax-generator/1"
+
+
+def save_generator(
+    outdir: str | os.PathLike, config: GeneratorConfig, variables: dict, overwrite: bool = False
+) -> Path:
+    """Write config + variables to `outdir` atomically. Returns the directory."""
+    import orbax.checkpoint as ocp
+
+    out = Path(outdir).absolute()
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} exists and is not empty (pass overwrite=True / --overwrite)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        host = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float32), variables)
+        with ocp.StandardCheckpointer() as ckpt:
+            ckpt.save(tmp / "variables", host)
+        (tmp / "config.json").write_text(json.dumps({"format": FORMAT, "config": config.to_dict()}, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    p = Path(path)
+    return p.is_dir() and (p / "config.json").is_file()
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[GeneratorConfig, dict]:
+    """Read a directory written by `save_generator` -> (config, variables), shapes checked."""
+    import orbax.checkpoint as ocp
+
+    p = Path(path).absolute()
+    try:
+        meta = json.loads((p / "config.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise LoadError(f"{p}: unreadable config.json ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise LoadError(f"{p}: config.json is not a {FORMAT} file")
+    try:
+        cfg = GeneratorConfig.from_dict(meta["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise LoadError(f"{p}: invalid generator config ({e})") from None
+    if not (p / "variables").is_dir():
+        raise LoadError(f"{p}: missing variables/ directory")
+    try:
+        with ocp.StandardCheckpointer() as ckpt:
+            tree = ckpt.restore(p / "variables")
+    except Exception as e:
+        raise LoadError(f"{p}: cannot restore variables ({type(e).__name__}: {e})") from None
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    arrays = {tuple(k.key for k in path): np.asarray(leaf) for path, leaf in flat}
+    return cfg, build_variables(cfg, arrays, str(p))

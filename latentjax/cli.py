@@ -1,0 +1,144 @@
+"""`latentjax` command line: parses arguments, calls the library, prints. No math here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "toyfaces-sg2"
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        "-m",
+        default=DEFAULT_MODEL,
+        help="official pickle, converted checkpoint dir, or shipped model name (default: %(default)s)",
+    )
+    p.add_argument("--network", default=None, help="pickle entry to use (default Gs for TF, G_ema for PyTorch)")
+
+
+def cmd_generate(args) -> int:
+    from tqdm import tqdm
+
+    from latentjax import load_generator
+    from latentjax.generate import iter_batches, load_ws
+    from latentjax.images import make_grid, save_png, to_uint8
+    from latentjax.seeds import parse_seeds, z_from_seeds
+
+    G = load_generator(args.model, args.network)
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.ws:
+        ws, zs, seeds = load_ws(args.ws, G), None, None
+        names = [f"ws{i:04d}" for i in range(len(ws))]
+    else:
+        seeds = parse_seeds(args.seeds)
+        zs = z_from_seeds(seeds, G.config.z_dim)
+        ws = np.concatenate(
+            [
+                np.asarray(G.mapping(zs[i : i + args.batch], args.trunc, args.trunc_cutoff))
+                for i in range(0, len(zs), args.batch)
+            ]
+        )
+        names = [f"seed{s:04d}" for s in seeds]
+    import jax
+
+    key = jax.random.key(args.noise_seed) if args.noise_mode == "random" else None
+    thumbs = []
+    with tqdm(total=len(ws), unit="img", disable=args.quiet or len(ws) < 2 * args.batch) as bar:
+        done = 0
+        for imgs in iter_batches(G, ws, args.batch, args.noise_mode, key):
+            px = to_uint8(imgs)
+            for img in px:
+                save_png(out / f"{names[done]}.png", img)
+                thumbs.append(img)
+                done += 1
+            bar.update(len(px))
+    save_png(out / "grid.png", make_grid(np.stack(thumbs), args.grid_cols))
+    extra = {} if zs is None else {"z": zs, "seeds": np.asarray(seeds)}
+    np.savez(out / "latents.npz", ws=ws, **extra)
+    print(f"wrote {len(ws)} images, grid.png and latents.npz to {out}")
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from latentjax.checkpoint import save_generator
+    from latentjax.convert import read_generator_pickle
+
+    cfg, variables = read_generator_pickle(args.pickle, args.network)
+    out = save_generator(args.outdir, cfg, variables, overwrite=args.overwrite)
+    print(f"converted {args.pickle} ({cfg.arch}, {cfg.resolution}x{cfg.resolution}) -> {out}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from latentjax import load_generator
+
+    G = load_generator(args.model, args.network)
+    c = G.config
+    print(f"architecture : {c.arch}")
+    print(f"resolution   : {c.resolution}x{c.resolution}, {c.img_channels} channels")
+    print(f"latents      : z_dim {c.z_dim}, w_dim {c.w_dim}, num_ws {c.num_ws}")
+    print(f"mapping      : {c.mapping_layers} layers x {c.mapping_fmaps}, lr_mul {c.mapping_lr_mul}")
+    print("channels     : " + ", ".join(f"{r}:{ch}" for r, ch in zip(c.block_resolutions, c.channels)))
+    if c.arch == "stylegan":
+        print(f"fused up     : {', '.join(str(r) for r, f in zip(c.block_resolutions[1:], c.fused_up) if f) or 'none'}")
+    if c.conv_clamp is not None:
+        print(f"conv clamp   : {c.conv_clamp}")
+    print(f"noise inputs : {len(G.noise_shapes)} ({', '.join(f'{h}x{w}' for h, w in G.noise_shapes)})")
+    print(f"parameters   : {G.num_params:,}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="latentjax", description="StyleGAN / StyleGAN2 latent-space toolkit (JAX)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="render images from seeds or saved latents")
+    _model_arg(g)
+    g.add_argument("--seeds", default="0-15", help="e.g. 0-63 or 1,5,7-9 (default: %(default)s)")
+    g.add_argument("--ws", default=None, help=".npz with 'ws' [N,num_ws,w_dim] or 'w' [N,w_dim] instead of seeds")
+    g.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default: %(default)s)")
+    g.add_argument("--trunc-cutoff", type=int, default=None, help="truncate layers < this (default: all)")
+    g.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    g.add_argument("--noise-seed", type=int, default=0, help="key for --noise-mode random")
+    g.add_argument("--batch", type=int, default=16)
+    g.add_argument("--grid-cols", type=int, default=None)
+    g.add_argument("--outdir", default="out")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=cmd_generate)
+
+    c = sub.add_parser("convert", help="convert an official pickle to an orbax checkpoint directory")
+    c.add_argument("pickle")
+    c.add_argument("outdir")
+    c.add_argument("--network", default=None, help="Gs/G/D (TF) or G_ema/G (PyTorch); default Gs / G_ema")
+    c.add_argument("--overwrite", action="store_true")
+    c.set_defaults(func=cmd_convert)
+
+    i = sub.add_parser("info", help="print architecture, resolution, latent sizes, parameter count")
+    i.add_argument("model")
+    i.add_argument("--network", default=None)
+    i.set_defaults(func=lambda a: cmd_info(argparse.Namespace(model=a.model, network=a.network)))
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from latentjax.errors import LoadError
+
+    args = build_parser().parse_args(argv)
+    if getattr(args, "batch", 1) < 1:
+        print("error: --batch must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (LoadError, ValueError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

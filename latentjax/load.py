@@ -1,0 +1,39 @@
+"""`load_generator`: one entry point for official pickles, converted checkpoints and shipped names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from latentjax.checkpoint import is_checkpoint, load_checkpoint
+from latentjax.convert import read_generator_pickle
+from latentjax.errors import LoadError
+from latentjax.generator import Generator
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+def shipped_models() -> list[str]:
+    """Names of the converted generators shipped in weights/ (loadable by name)."""
+    if not WEIGHTS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in WEIGHTS_DIR.iterdir() if is_checkpoint(p))
+
+
+def load_generator(path: str | os.PathLike, network: str | None = None) -> Generator:
+    """Load a generator from an NVIDIA pickle (TF StyleGAN/StyleGAN2 or a PyTorch-era snapshot),
+    a directory written by `latentjax convert`, or the name of a shipped model.
+
+    `network` picks the tuple entry / dict key of a pickle (default Gs / G_ema).
+    """
+    p = Path(path)
+    if is_checkpoint(p):
+        return Generator(*load_checkpoint(p))
+    if p.is_file():
+        return Generator(*read_generator_pickle(p, network))
+    if not p.exists() and (WEIGHTS_DIR / str(path)).is_dir():
+        return Generator(*load_checkpoint(WEIGHTS_DIR / str(path)))
+    if p.is_dir():
+        raise LoadError(f"{p}: directory without config.json (not a converted generator)")
+    known = ", ".join(shipped_models()) or "none shipped"
+    raise LoadError(f"{path}: no such file, checkpoint directory or shipped model (known: {known})")
