@@ -26,8 +26,8 @@ def truncate(ws: jax.Array, w_avg: jax.Array, psi=1.0, cutoff=None) -> jax.Array
     """
     num_ws = ws.shape[1]
     cutoff = num_ws if cutoff is None else cutoff
-    coef = jnp.where(jnp.arange(num_ws) < cutoff, jnp.asarray(psi, ws.dtype), jnp.ones((), ws.dtype))
-    return w_avg + (ws - w_avg) * coef[None, :, None]
+    mask = (jnp.arange(num_ws) < cutoff)[None, :, None]
+    return jnp.where(mask, w_avg + (ws - w_avg) * jnp.asarray(psi, ws.dtype), ws)  # later rows bit-exact
 
 
 def layer_mask(num_ws: int, layers: Sequence[int] | int) -> jax.Array:

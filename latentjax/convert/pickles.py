@@ -6,7 +6,7 @@ import os
 import pickletools
 
 from latentjax.config import GeneratorConfig
-from latentjax.convert.safe_pickle import restricted_loads
+from latentjax.convert.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, restricted_loads
 from latentjax.convert.tf_pickle import TF_GLOBALS, read_tf_pickle
 from latentjax.convert.torch_pickle import TORCH_GLOBALS, read_torch_pickle
 from latentjax.errors import LoadError
@@ -51,5 +51,5 @@ def read_generator_pickle(path: str | os.PathLike, network: str | None = None) -
         obj = restricted_loads(data, TORCH_GLOBALS, source)
         return read_torch_pickle(obj, source, network or "G_ema")
     # Neither format: still unpickle restrictively so hostile content is reported as such.
-    restricted_loads(data, {}, source)
+    restricted_loads(data, {**NUMPY_GLOBALS, **BUILTIN_GLOBALS}, source)
     raise LoadError(f"{source}: not a StyleGAN pickle (no dnnlib Network or persistent Generator)")
