@@ -81,7 +81,7 @@ def test_broadcast_ws_repeats_rows():
 
 
 @FAST
-@given(st.integers(0, 2**31 - 1), st.floats(1e-2, 1e3))
+@given(st.integers(0, 2**31 - 1), st.floats(0.5, 1e3))  # eps=1e-8 matters only at tiny rms
 def test_pixel_norm_is_scale_invariant_with_unit_rms(seed, scale):
     x = arr(seed, 4, 16) + 0.1
     y = pixel_norm(x, axis=1)

@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 from conftest import DATA
 
 SCRIPT = textwrap.dedent(
@@ -31,6 +32,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a fresh interpreter compiles the generator for 4 devices
 def test_four_device_generation_matches_single_device(tmp_path):
     pkl = DATA / "stylegan2/sg2_r32_z64_m8.pkl"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
