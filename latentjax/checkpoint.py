@@ -22,23 +22,21 @@ from latentjax.errors import LoadError
 FORMAT = "latentjax-generator/1"
 
 
-def save_generator(
-    outdir: str | os.PathLike, config: GeneratorConfig, variables: dict, overwrite: bool = False
-) -> Path:
-    """Write config + variables to `outdir` atomically. Returns the directory."""
+def write_tree_dir(out: str | os.PathLike, tree, meta: dict, overwrite: bool = False, name: str = "variables") -> Path:
+    """Write `tree` (orbax, under `name`/) and `meta` (config.json) to `out` atomically: into a
+    temporary sibling that is renamed into place, so an interrupted write leaves nothing."""
     import orbax.checkpoint as ocp
 
-    out = Path(outdir).absolute()
+    out = Path(out).absolute()
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"{out} exists and is not empty (pass overwrite=True / --overwrite)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     tmp.chmod(0o755)
     try:
-        host = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float32), variables)
         with ocp.StandardCheckpointer() as ckpt:
-            ckpt.save(tmp / "variables", host)
-        (tmp / "config.json").write_text(json.dumps({"format": FORMAT, "config": config.to_dict()}, indent=1))
+            ckpt.save(tmp / name, jax.tree_util.tree_map(lambda a: np.asarray(a, np.float32), tree))
+        (tmp / "config.json").write_text(json.dumps(meta, indent=1))
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -46,6 +44,13 @@ def save_generator(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def save_generator(
+    outdir: str | os.PathLike, config: GeneratorConfig, variables: dict, overwrite: bool = False
+) -> Path:
+    """Write config + variables to `outdir` atomically. Returns the directory."""
+    return write_tree_dir(outdir, variables, {"format": FORMAT, "config": config.to_dict()}, overwrite)
 
 
 def is_checkpoint(path: str | os.PathLike) -> bool:
