@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
 
 from latentjax.checkpoint import save_generator  # noqa: E402
 from latentjax.classifier import load_classifier_dir, save_classifier  # noqa: E402
+from latentjax.load import load_generator  # noqa: E402
 from latentjax.toyfaces.train import (  # noqa: E402
     TrainConfig,
     classifier_accuracy,
@@ -48,6 +49,8 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--out", default=str(ROOT / "weights"))
     ap.add_argument("--eval-n", type=int, default=2048)
+    ap.add_argument("--resume", action="store_true", help="continue from the generators already in --out")
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr)
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,7 +73,9 @@ def main(argv=None) -> int:
             continue
         t = time.time()
         cfg = toy_config(arch)
-        G = train_generator(cfg, clf, TrainConfig(steps=args.steps, batch=args.batch, seed=args.seed))
+        init = load_generator(out / cfg.name).variables if args.resume else None
+        tc = TrainConfig(steps=args.steps, batch=args.batch, seed=args.seed + int(args.resume), lr=args.lr)
+        G = train_generator(cfg, clf, tc, init=init)
         save_generator(out / cfg.name, G.config, G.variables, overwrite=True)
         rep = generator_report(G, clf, n=args.eval_n)
         metrics[cfg.name] = {**rep, "steps": args.steps, "batch": args.batch, "seconds": time.time() - t}
