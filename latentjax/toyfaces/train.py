@@ -114,7 +114,8 @@ def train_classifier(
             return optax.sigmoid_binary_cross_entropy(classifier_logits(p, x, cfg=cfg), y).mean()
 
         loss, g = jax.value_and_grad(loss_fn)(params)
-        upd, opt_state = opt.update(g, opt_state, params)
+        with jax.numpy_dtype_promotion("standard"):  # optax schedules mix int32 step counts and floats
+            upd, opt_state = opt.update(g, opt_state, params)
         return optax.apply_updates(params, upd), opt_state, loss
 
     t0 = time.time()
@@ -205,7 +206,8 @@ def train_generator(
         (loss, (pix, feat)), g = jax.value_and_grad(
             lambda p: loss_fn({"params": p, "buffers": buffers}, za, zb, cross, render(target), noise), has_aux=True
         )(params)
-        upd, opt_state = opt.update(g, opt_state, params)
+        with jax.numpy_dtype_promotion("standard"):  # optax schedules mix int32 step counts and floats
+            upd, opt_state = opt.update(g, opt_state, params)
         return optax.apply_updates(params, upd), opt_state, loss, pix, feat
 
     t0 = time.time()
