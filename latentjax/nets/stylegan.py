@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from latentjax.config import GeneratorConfig
 from latentjax.nets.common import add_noise, const_param, noise_buffer, normal_param
 from latentjax.ops.conv import conv2d, dense, weight_gain
-from latentjax.ops.fir import blur, setup_filter, transposed_conv_2x
+from latentjax.ops.fir import blur, transposed_conv_2x
 from latentjax.ops.norm import SQRT2, instance_norm, leaky_relu
 
 
@@ -65,7 +65,7 @@ class StyleLayer(nn.Module):
             if self.up:
                 x = upscale_conv(x, weight, self.fused)
                 if self.blur_taps:
-                    x = blur(x, setup_filter(self.blur_taps))
+                    x = blur(x, self.blur_taps)
             else:
                 x = conv2d(x, weight, gain=SQRT2)
         p = {
