@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from latentjax.checkpoint import is_checkpoint, load_checkpoint
+from latentjax.checkpoint import FORMAT, is_checkpoint, load_checkpoint
 from latentjax.convert import read_generator_pickle
 from latentjax.errors import LoadError
 from latentjax.generator import Generator
@@ -17,7 +17,9 @@ def shipped_models() -> list[str]:
     """Names of the converted generators shipped in weights/ (loadable by name)."""
     if not WEIGHTS_DIR.is_dir():
         return []
-    return sorted(p.name for p in WEIGHTS_DIR.iterdir() if is_checkpoint(p))
+    return sorted(
+        p.name for p in WEIGHTS_DIR.iterdir() if is_checkpoint(p) and FORMAT in (p / "config.json").read_text()
+    )
 
 
 def load_generator(path: str | os.PathLike, network: str | None = None) -> Generator:
