@@ -23,7 +23,6 @@ SCRIPT = textwrap.dedent(
     # the compiled computation ran on all 4 devices: its (pre-slice) output spans them
     from latentjax.sharding import run_sharded
     from latentjax.generator import synthesis_fn
-    import functools
     raw = run_sharded(lambda v, w, e: synthesis_fn(v, w, e, cfg=G.config), G.variables,
                       np.concatenate([np.asarray(ws), np.asarray(ws[:2])]), [None] * len(G.noise_shapes))
     assert len(raw.sharding.device_set) == 4, raw.sharding
