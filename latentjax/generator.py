@@ -96,8 +96,12 @@ class Generator:
         overrides per layer: a list (official order, see `noise_shapes`) of [N|1, H, W] arrays or
         None (use `noise_mode` for that layer).
         """
+        ws = self._check(ws, (self.config.num_ws, self.config.w_dim), "ws")
+        return self._synthesize(ws, noise_mode, noise, key)
+
+    def _synthesize(self, ws: jax.Array, noise_mode: str, noise: Sequence | None, key) -> jax.Array:
+        """`synthesis` for ws already validated (G(z) skips re-checking its own mapping output)."""
         cfg = self.config
-        ws = self._check(ws, (cfg.num_ws, cfg.w_dim), "ws")
         n = ws.shape[0]
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
@@ -132,7 +136,7 @@ class Generator:
     ) -> jax.Array:
         """z: [N, z_dim] -> images [N, H, W, C]: mapping then synthesis."""
         ws = self.mapping(z, truncation_psi, truncation_cutoff)
-        return self.synthesis(ws, noise_mode=noise_mode, noise=noise, key=key)
+        return self._synthesize(ws, noise_mode, noise, key)
 
     def _check(self, a, tail: tuple[int, ...], name: str) -> jax.Array:
         a = jnp.asarray(a, jnp.float32)

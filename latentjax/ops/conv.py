@@ -10,9 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latentjax.ops.fir import full_conv2d_kernels, transposed_conv_2x
-
-_DN = ("NHWC", "HWIO", "NHWC")
+from latentjax.ops.fir import _DN, full_conv2d_kernels, transposed_conv_2x
 
 
 def weight_gain(shape: tuple[int, ...], gain: float = 1.0, lr_mul: float = 1.0) -> float:

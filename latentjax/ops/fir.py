@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-_DN = ("NHWC", "HWIO", "NHWC")
+_DN = ("NHWC", "HWIO", "NHWC")  # NHWC activations, HWIO kernels (TF layout)
 
 
 def setup_filter(taps: Sequence[float], gain: float = 1.0) -> np.ndarray:
