@@ -11,15 +11,10 @@ import numpy as np
 
 from latentjax.classifier import Classifier
 from latentjax.generator import Generator
-from latentjax.latent import style_mix
+from latentjax.latent import layer_set, style_mix
 
 COARSE_ATTRS = ("looking_right", "wide_face", "long_hair", "beard", "eyeglasses")  # pose / shape
 FINE_ATTRS = ("blond_hair", "grey_hair", "dark_skin", "lit_from_right")  # colours / light
-
-
-def layer_sets(num_ws: int) -> dict[str, list[int]]:
-    """Coarse = 4x4-8x8 rows, middle = 16x16-32x32, fine = the rest (paper Fig. 3 at 64x64)."""
-    return {"coarse": list(range(0, 4)), "middle": list(range(4, 8)), "fine": list(range(8, num_ws))}
 
 
 def style_mixing_report(G: Generator, clf: Classifier, n: int = 512, seed: int = 2024) -> dict:
@@ -35,8 +30,8 @@ def style_mixing_report(G: Generator, clf: Classifier, n: int = 512, seed: int =
 
     la, lb = labels(wa), labels(wb)
     out = {}
-    for name, layers in layer_sets(G.config.num_ws).items():
-        lm = labels(style_mix(wa, wb, layers))
+    for name in ("coarse", "middle", "fine"):
+        lm = labels(style_mix(wa, wb, list(layer_set(name, G.config.num_ws))))
         row = {}
         for group, attrs in (("coarse_attributes", COARSE_ATTRS), ("fine_attributes", FINE_ATTRS)):
             took, total = 0, 0
