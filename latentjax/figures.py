@@ -1,0 +1,127 @@
+"""The papers' latent-space figures as uint8 pictures: style-mixing grids (paper 003 Fig. 3),
+interpolation strips / animations, and noise on all / none / coarse / fine layers with the
+stochastic-variation map (paper 003 Figs. 4-5, paper 000 Fig. 9).
+
+Each function returns pixels; the CLI only writes them. Latents come from NVIDIA's seeds
+(`seeds.z_from_seeds`), so seed 42 is the same face here as in the official scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from latentjax.generator import Generator
+from latentjax.images import make_grid, to_uint8
+from latentjax.latent import broadcast_ws, interpolation_path, layer_set, style_mix
+from latentjax.noise import noise_for, std_map
+from latentjax.seeds import z_from_seeds
+
+
+def seeds_to_ws(G: Generator, seeds: Sequence[int], psi: float = 1.0, cutoff: int | None = None) -> np.ndarray:
+    """NVIDIA's seed -> z, then mapping with truncation: [len(seeds), num_ws, w_dim] float32."""
+    return np.asarray(G.mapping(z_from_seeds(list(seeds), G.config.z_dim), psi, cutoff))
+
+
+def resolve_layers(spec: str | Sequence[int], num_ws: int) -> list[int]:
+    """'coarse' | 'middle' | 'fine' | 'all' | 'coarse,middle' | '0-3' | '0,1,5' -> sorted row indices."""
+    if not isinstance(spec, str):
+        rows = sorted({int(i) for i in spec})
+    else:
+        names = [s.strip() for s in spec.split(",") if s.strip()]
+        if names and all(n.isalpha() for n in names):
+            rows = list(layer_set(tuple(names), num_ws))
+        else:
+            rows = []
+            for part in names:
+                lo, _, hi = part.partition("-")
+                if not (lo.isdigit() and (hi == "" or hi.isdigit())):
+                    raise ValueError(f"bad layer spec {spec!r}: use coarse/middle/fine/all or rows like 0-3,8")
+                rows.extend(range(int(lo), int(hi or lo) + 1))
+            rows = sorted(set(rows))
+    bad = [r for r in rows if not 0 <= r < num_ws]
+    if bad:
+        raise ValueError(f"layers {bad} out of range: this generator has {num_ws} W+ rows")
+    return rows
+
+
+def _render(G: Generator, ws, noise_mode: str = "const", batch: int = 64) -> np.ndarray:
+    ws = np.asarray(ws, np.float32)
+    return np.concatenate([to_uint8(G.synthesis(ws[i : i + batch], noise_mode)) for i in range(0, len(ws), batch)])
+
+
+def style_mixing_grid(
+    G: Generator,
+    row_seeds: Sequence[int],
+    col_seeds: Sequence[int],
+    layers: str | Sequence[int] = "coarse",
+    psi: float = 1.0,
+    noise_mode: str = "const",
+) -> np.ndarray:
+    """Paper 003 Fig. 3 / NVIDIA's style_mixing figure: uint8 [(R+1)H, (C+1)W, 3].
+
+    Top row: the column sources; left column: the row destinations; cell (r, c) takes row r's
+    W+ and replaces `layers` with column c's rows (coarse: pose, face shape; fine: colours).
+    """
+    rows, cols = seeds_to_ws(G, row_seeds, psi), seeds_to_ws(G, col_seeds, psi)
+    idx = resolve_layers(layers, G.config.num_ws)
+    r, c = len(rows), len(cols)
+    mixed = style_mix(jnp.repeat(rows, c, axis=0), jnp.tile(cols, (r, 1, 1)), idx)  # [R*C, num_ws, w_dim]
+    img_rows, img_cols = _render(G, rows, noise_mode), _render(G, cols, noise_mode)
+    img_mix = _render(G, mixed, noise_mode)
+    h, w, ch = img_rows.shape[1:]
+    cells = np.zeros(((r + 1) * (c + 1), h, w, ch), np.uint8)  # top-left stays blank
+    cells[1 : c + 1] = img_cols
+    for i in range(r):
+        cells[(i + 1) * (c + 1)] = img_rows[i]
+        cells[(i + 1) * (c + 1) + 1 : (i + 2) * (c + 1)] = img_mix[i * c : (i + 1) * c]
+    return make_grid(cells, c + 1)
+
+
+def interpolation_frames(
+    G: Generator,
+    seeds: Sequence[int],
+    steps: int = 8,
+    space: str = "w",
+    psi: float = 1.0,
+    noise_mode: str = "const",
+) -> np.ndarray:
+    """Frames through the seeds' latents: uint8 [(len(seeds) - 1) * steps + 1, H, W, 3].
+
+    space "z": slerp between the seeds' z (then mapping and truncation per frame); "w": lerp
+    between their mapped w (paper 003's two PPL paths; paper 000 Sec. 3.3 compares them).
+    """
+    if len(seeds) < 2:
+        raise ValueError("interpolation needs at least two seeds")
+    z = jnp.asarray(z_from_seeds(list(seeds), G.config.z_dim))
+    if space == "z":
+        ws = G.mapping(interpolation_path(z, steps, "slerp"), psi)
+    elif space == "w":
+        w = jnp.asarray(G.mapping(z, psi))[:, 0]
+        ws = broadcast_ws(interpolation_path(w, steps, "lerp"), G.config.num_ws)
+    else:
+        raise ValueError(f"space must be 'z' or 'w', got {space!r}")
+    return _render(G, ws, noise_mode)
+
+
+NOISE_PANELS = (("all", "all"), ("none", "none"), ("coarse", ("coarse", "middle")), ("fine", "fine"))
+"""Paper 003 Fig. 5 columns: noise on all layers, none, coarse only (4^2-32^2), fine only (64^2+)."""
+
+
+def noise_figure(G: Generator, seeds: Sequence[int], psi: float = 1.0, k: int = 16, noise_seed: int = 0) -> np.ndarray:
+    """Paper 003 Figs. 4-5 per seed (one row each): the image with noise on all / none / coarse /
+    fine layers, then the per-pixel std over k realisations with all noise (stochastic
+    variation, normalised to the row's maximum). uint8 [len(seeds) * H, 5 * W, 3]."""
+    ws = jnp.asarray(seeds_to_ws(G, seeds, psi))
+    n, cfg = ws.shape[0], G.config
+    key = jax.random.key(noise_seed)
+    panels = [to_uint8(G.synthesis(ws, noise=noise_for(cfg, key, n, which))) for _, which in NOISE_PANELS]
+    reals = jnp.stack([G.synthesis(ws, noise=noise_for(cfg, kk, n, "all")) for kk in jax.random.split(key, k)])
+    std = np.asarray(std_map(reals))  # [N, H, W]
+    std = std / np.maximum(std.reshape(n, -1).max(axis=1), 1e-12)[:, None, None]
+    panels.append(np.repeat((std[..., None] * 255.0).astype(np.uint8), 3, axis=-1))
+    cells = np.stack(panels, axis=1).reshape(n * len(panels), *panels[0].shape[1:])
+    return make_grid(cells, len(panels))
