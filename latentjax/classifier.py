@@ -87,7 +87,7 @@ class Classifier:
 
     def probabilities(self, images, batch: int = 512) -> np.ndarray:
         """[N, A] sigmoid probabilities in the order of `attributes`."""
-        return 1.0 / (1.0 + np.exp(-self.logits(images, batch)))
+        return (0.5 * (1.0 + np.tanh(0.5 * self.logits(images, batch)))).astype(np.float32)  # no exp overflow
 
     def __call__(self, images, batch: int = 512) -> dict[str, np.ndarray]:
         p = self.probabilities(images, batch)

@@ -146,6 +146,96 @@ def cmd_noise(args) -> int:
     return 0
 
 
+def _floats(spec: str) -> list[float]:
+    try:
+        return [float(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"bad number list {spec!r} (use e.g. -3,-1.5,0,1.5,3)") from None
+
+
+def cmd_sample(args) -> int:
+    from latentjax import load_classifier, load_generator
+    from latentjax.dataset import SampleConfig, sample_dataset
+
+    G = load_generator(args.model, args.network)
+    clf = None if args.classifier == "none" else load_classifier(args.classifier)
+    cfg = SampleConfig(
+        n=args.n,
+        batch=args.batch,
+        shard_size=args.shard_size,
+        seed=args.seed,
+        psi=args.trunc,
+        save_ws=args.save_ws,
+        thumbnails=args.thumbnails,
+        noise_mode=args.noise_mode,
+    )
+    rep = sample_dataset(G, args.out, cfg, clf, progress=not args.quiet)
+    print(
+        f"{rep.rows} rows in {rep.shards} shards at {rep.out_dir} ({len(rep.written)} written now, "
+        f"{rep.skipped} already done) in {rep.seconds:.1f}s"
+    )
+    return 0
+
+
+def cmd_edit(args) -> int:
+    from latentjax import load_generator
+    from latentjax.directions import load_direction
+    from latentjax.figures import edit_strip, edited_ws, resolve_layers
+    from latentjax.generate import load_ws
+    from latentjax.images import save_png
+    from latentjax.seeds import parse_seeds, z_from_seeds
+
+    G = load_generator(args.model, args.network)
+    d = load_direction(args.direction)
+    strengths = _floats(args.strengths)
+    layers = None if args.layers is None else resolve_layers(args.layers, G.config.num_ws)
+    if args.ws:
+        z, ws = None, load_ws(args.ws, G)
+    else:
+        z, ws = z_from_seeds(parse_seeds(args.seeds), G.config.z_dim), None
+    edits = edited_ws(G, d, strengths, z=z, ws=ws, psi=args.trunc, layers=layers)
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(out / "edit.png", edit_strip(G, edits, args.noise_mode))
+    np.savez(out / "edited.npz", ws=edits.reshape(-1, *edits.shape[2:]), strengths=np.repeat(strengths, edits.shape[1]))
+    print(
+        f"edited {edits.shape[1]} latents along {d.attribute or args.direction} ({d.space}, {d.method}) at "
+        f"strengths {strengths}: {out / 'edit.png'} (rows = latents), {out / 'edited.npz'}"
+    )
+    return 0
+
+
+def cmd_directions_fit(args) -> int:
+    from latentjax.dataset import load_dataset
+    from latentjax.directions.fit import fit_directions
+    from latentjax.directions.io import save_direction
+
+    data = load_dataset(args.data, fields=("z", "w", "probs"))  # probs: sampled with --classifier
+    attrs = list(data["attributes"])
+    want = attrs if args.attributes == "all" else [a.strip() for a in args.attributes.split(",")]
+    unknown = [a for a in want if a not in attrs]
+    if unknown:
+        raise ValueError(f"unknown attributes {unknown}; the dataset has {', '.join(attrs)}")
+    cols = [attrs.index(a) for a in want]
+    probs = data["probs"][:, cols]
+    labels = probs > 0.5
+    if args.labels == "toyfaces":  # the toy world's exact labels of each z instead of the classifier's
+        from latentjax.toyfaces import labels_of
+
+        exact = labels_of(data["z"])
+        labels = np.stack([np.asarray(exact[a]) for a in want], axis=1)
+    dirs = fit_directions(
+        data[args.space], labels, want, args.method, args.space, args.C, scores=probs, fraction=args.fraction
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for d in dirs:
+        save_direction(out / f"{d.attribute}.npz", d)
+        print(f"{d.attribute:16s} " + " ".join(f"{k} {v:.4g}" for k, v in d.metrics.items()))
+    print(f"wrote {len(dirs)} {args.method} directions in {args.space} to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentjax", description="StyleGAN / StyleGAN2 latent-space toolkit (JAX)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -194,6 +284,45 @@ def build_parser() -> argparse.ArgumentParser:
     nz.add_argument("--noise-seed", type=int, default=0)
     nz.add_argument("--out", default="out/noise.png")
     nz.set_defaults(func=cmd_noise)
+
+    sp = sub.add_parser("sample", help="latent dataset: z, w (+ W+, thumbnails) and classifier probabilities")
+    _model_arg(sp)
+    sp.add_argument("--n", type=int, required=True, help="rows")
+    sp.add_argument("--out", required=True, help="directory (a killed run resumes where it stopped)")
+    sp.add_argument("--classifier", default="toyfaces", help="attribute classifier name/dir, or 'none'")
+    sp.add_argument("--batch", type=int, default=256)
+    sp.add_argument("--shard-size", type=int, default=10000)
+    sp.add_argument("--seed", type=int, default=0, help="row i's z depends only on (seed, i)")
+    sp.add_argument("--trunc", type=float, default=1.0)
+    sp.add_argument("--save-ws", action="store_true", help="also store W+ [num_ws, w_dim] per row")
+    sp.add_argument("--thumbnails", type=int, default=0, help="thumbnail side in pixels (0 = none)")
+    sp.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    sp.add_argument("--quiet", action="store_true")
+    sp.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("edit", help="edit latents along a saved direction: w' = w + lambda d (strip + latents)")
+    _model_arg(e)
+    e.add_argument("--direction", required=True, help="direction .npz (latentjax directions fit)")
+    e.add_argument("--seeds", default="0-3")
+    e.add_argument("--ws", default=None, help=".npz with 'ws' or 'w' (e.g. a projection) instead of seeds")
+    e.add_argument("--strengths", default="-3,-1.5,0,1.5,3", help="lambda values (default: %(default)s)")
+    e.add_argument("--layers", default=None, help="coarse|middle|fine|rows '0-3' (default: the direction's)")
+    e.add_argument("--trunc", type=float, default=1.0)
+    e.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    e.add_argument("--outdir", default="out/edit")
+    e.set_defaults(func=cmd_edit)
+
+    dr = sub.add_parser("directions", help="attribute directions").add_subparsers(dest="action", required=True)
+    df = dr.add_parser("fit", help="fit one direction per attribute on a `latentjax sample` dataset")
+    df.add_argument("--data", required=True, help="directory written by latentjax sample (with --classifier)")
+    df.add_argument("--attributes", default="all", help="comma-separated names or 'all'")
+    df.add_argument("--method", choices=["logistic", "svm", "batched"], default="logistic")
+    df.add_argument("--space", choices=["z", "w"], default="w")
+    df.add_argument("--C", type=float, default=0.1, help="inverse regularisation (paper 000: 0.1)")
+    df.add_argument("--fraction", type=float, default=0.02, help="svm: top/bottom fraction (InterFaceGAN)")
+    df.add_argument("--labels", choices=["classifier", "toyfaces"], default="classifier")
+    df.add_argument("--out", default="directions")
+    df.set_defaults(func=cmd_directions_fit)
 
     c = sub.add_parser("convert", help="convert an official pickle to an orbax checkpoint directory")
     c.add_argument("pickle")

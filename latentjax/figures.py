@@ -125,3 +125,35 @@ def noise_figure(G: Generator, seeds: Sequence[int], psi: float = 1.0, k: int = 
     panels.append(np.repeat((std[..., None] * 255.0).astype(np.uint8), 3, axis=-1))
     cells = np.stack(panels, axis=1).reshape(n * len(panels), *panels[0].shape[1:])
     return make_grid(cells, len(panels))
+
+
+def edited_ws(G: Generator, direction, strengths: Sequence[float], z=None, ws=None, psi: float = 1.0, layers=None):
+    """W+ latents [S, N, num_ws, w_dim] of every latent edited at every strength by a `Direction`.
+
+    A "z" direction shifts z (`z` required) and maps each shifted z; "w"/"w+" directions edit ws
+    (or the mapped z) on `layers`, defaulting to the direction's own layers (None = all rows).
+    """
+    from latentjax.edit import edit, shift
+
+    s = np.asarray(strengths, np.float32)
+    if direction.space == "z":
+        if z is None:
+            raise ValueError("a z-space direction needs z latents (seeds), not saved ws")
+        z = jnp.asarray(z, jnp.float32)
+        return np.stack([np.asarray(G.mapping(np.asarray(shift(z, direction.vector, lam)), psi)) for lam in s])
+    if ws is None:
+        ws = G.mapping(z, psi)
+    rows = layers if layers is not None else (list(direction.layers) if direction.layers is not None else None)
+    vec = direction.vector
+    if vec.ndim == 2 and rows is not None:  # per-layer W+ direction given for its layers only
+        full = np.zeros((G.config.num_ws, vec.shape[1]), np.float32)
+        full[list(rows)] = vec
+        vec = full
+    return np.stack([np.asarray(edit(jnp.asarray(ws), vec, float(lam), rows)) for lam in s])
+
+
+def edit_strip(G: Generator, ws_edits: np.ndarray, noise_mode: str = "const") -> np.ndarray:
+    """ws_edits [S, N, num_ws, w_dim] -> uint8 grid, one row per latent, one column per strength."""
+    s, n = ws_edits.shape[:2]
+    imgs = _render(G, np.swapaxes(ws_edits, 0, 1).reshape(s * n, *ws_edits.shape[2:]), noise_mode)
+    return make_grid(imgs, s)
