@@ -1,0 +1,58 @@
+"""The latent toolkit's claims on the shipped toy generator, on small samples (the full-size numbers
+are in reports/latent_toolkit.md, written by scripts/latent_report.py)."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from latentjax import load_classifier, load_generator
+from latentjax.directions import condition, cv_scores, logistic_direction
+from latentjax.directions.effects import edit_effect
+from latentjax.toyfaces import ATTRIBUTES, labels_of
+
+
+@pytest.fixture(scope="module")
+def world():
+    G, clf = load_generator("toyfaces-sg2"), load_classifier("toyfaces")
+    z = np.asarray(jax.random.normal(jax.random.key(11), (3000, G.config.z_dim)), np.float32)
+    w = np.asarray(G.mapping(z))[:, 0]
+    lab = labels_of(z)
+    return G, clf, z, w, np.stack([np.asarray(lab[a]) for a in ATTRIBUTES], axis=1)
+
+
+def test_table1_attributes_are_linearly_predictable_in_z_and_w(world):
+    """Paper 000 Table 1's protocol (L1 logistic, C = 0.1, stratified CV) on 3000 latents."""
+    _, _, z, w, y = world
+    for space, x in (("z", z), ("w", w)):
+        s = cv_scores(x, y, folds=5, C=0.1)
+        assert s.auc.shape == (len(ATTRIBUTES),)
+        assert s.auc.min() > 0.8 and s.balanced_accuracy.min() > 0.65, (space, dict(zip(ATTRIBUTES, s.auc)))
+
+
+@pytest.mark.parametrize("attr", ["smiling", "long_hair", "blond_hair", "looking_right"])
+def test_edit_moves_target_monotonically_and_more_than_the_others(world, attr):
+    G, clf, _, w, y = world
+    i = ATTRIBUTES.index(attr)
+    d = logistic_direction(w, y[:, i], C=0.1).direction
+    ws = np.repeat(w[:24, None], G.config.num_ws, axis=1)
+    eff = edit_effect(G, clf, ws, d, float(np.std(w @ d)) * np.linspace(-3, 3, 5), attr)
+    s = eff.summary()
+    assert s["monotonic_fraction"] >= 0.75, s  # per latent; the mean curve below must be strictly rising
+    assert s["target_abs_change"] > 0.4 and s["target_abs_change"] > 3 * s["others_mean_abs_change"], s
+    curve = eff.mean_curve[:, i]
+    assert np.all(np.diff(curve) > 0), curve  # the mean probability rises with lambda
+
+
+def test_conditioning_reduces_the_change_of_the_conditioned_attribute(world):
+    """InterFaceGAN's conditional manipulation: edit grey_hair with the eyeglasses direction projected out."""
+    G, clf, _, w, y = world
+    a, b = ATTRIBUTES.index("grey_hair"), ATTRIBUTES.index("eyeglasses")
+    da, db = (logistic_direction(w, y[:, j], C=0.1).direction for j in (a, b))
+    ws = np.repeat(w[:32, None], G.config.num_ws, axis=1)
+    lam = float(np.std(w @ da)) * np.linspace(-3, 3, 3)
+    plain = edit_effect(G, clf, ws, da, lam, "grey_hair")
+    cond = edit_effect(G, clf, ws, np.asarray(condition(da, db[None])), lam, "grey_hair")
+    assert cond.mean_abs_change[b] < plain.mean_abs_change[b]
+    assert cond.mean_abs_change[a] > 0.5 * plain.mean_abs_change[a]  # still edits the target
