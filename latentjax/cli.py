@@ -236,6 +236,86 @@ def cmd_directions_fit(args) -> int:
     return 0
 
 
+def _unique_names(paths: list[str]) -> list[str]:
+    """File stems, made unique with the argument index where two images share one."""
+    stems = [Path(p).stem for p in paths]
+    return [s if stems.count(s) == 1 else f"{s}_{i}" for i, s in enumerate(stems)]
+
+
+def cmd_project(args) -> int:
+    import jax
+    from tqdm import tqdm
+
+    from latentjax import load_generator
+    from latentjax.generate import iter_batches
+    from latentjax.images import make_grid, save_png, to_uint8
+    from latentjax.project import ProjectConfig, evaluate, image_keys, project
+    from latentjax.targets import load_targets, save_animation
+
+    if args.steps < 1:
+        raise ValueError("--steps must be >= 1")
+    G = load_generator(args.model, args.network)
+    targets = load_targets(args.images, G.config.resolution, 3 if G.config.img_channels == 3 else 1)
+    every = max(1, args.steps // max(1, args.video_frames)) if args.save_video else 0
+    config = ProjectConfig(
+        initial_learning_rate=args.lr,
+        regularize_noise_weight=args.noise_reg,
+        optimize_noise=not args.fixed_noise,
+        perceptual=args.perceptual,
+        mse_weight=args.mse_weight,
+        mse_steps=args.mse_steps,
+        record_every=every,
+    )
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = _unique_names(args.images)
+    keys_all = image_keys(jax.random.key(args.seed), len(targets))  # image i: fold_in(seed key, i), any --batch
+    for start in range(0, len(targets), args.batch):
+        tgt = targets[start : start + args.batch]
+        keys = keys_all[start : start + len(tgt)]
+        desc = ", ".join(names[start : start + len(tgt)])
+        with tqdm(total=args.steps, desc=desc[:40], unit="step", disable=args.quiet) as bar:
+
+            def show(step, loss, bar=bar):
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(loss.mean()):.4f}")
+
+            try:
+                res = project(G, tgt, args.space, args.steps, config, key=keys, progress=show)
+            except FloatingPointError as e:
+                raise ValueError(str(e)) from None
+        # Saved images render ws with the model's stored noise, as `generate --ws` (and NVIDIA's projector) do.
+        lp_const, _, imgs = evaluate(G, res.ws, tgt)
+        for j in range(len(tgt)):
+            name = names[start + j]
+            extra = {} if res.w is None else {"w": res.w[j : j + 1]}
+            noise = {} if res.noise is None else {f"noise{k:02d}": m[j : j + 1] for k, m in enumerate(res.noise)}
+            np.savez(
+                out / f"{name}.npz",
+                ws=res.ws[j : j + 1],
+                **extra,
+                **noise,
+                space=np.array(args.space),
+                steps=np.array(args.steps),
+                lpips=np.float32(res.lpips[j]),
+                lpips_const_noise=np.float32(lp_const[j]),
+                loss=res.loss[:, j],
+            )
+            proj, target = to_uint8(imgs[j : j + 1])[0], to_uint8(tgt[j : j + 1])[0]
+            save_png(out / f"{name}_proj.png", proj)
+            save_png(out / f"{name}_compare.png", make_grid(np.stack([target, proj]), cols=2))
+            msg = f"{name}: lpips {res.lpips[j]:.4f}"
+            if res.noise is not None:
+                msg += f" (optimised noise), {lp_const[j]:.4f} (stored noise, as saved)"
+            if every:
+                frames = np.concatenate(list(iter_batches(G, res.ws_history[:, j], 8)))
+                strip = np.concatenate([np.broadcast_to(target, (len(frames), *target.shape)), to_uint8(frames)], 2)
+                msg += f", video {save_animation(out / f'{name}_proj', strip).name}"
+            print(msg)
+    print(f"projected {len(targets)} image(s) into {args.space} ({args.steps} steps): {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentjax", description="StyleGAN / StyleGAN2 latent-space toolkit (JAX)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -323,6 +403,25 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--labels", choices=["classifier", "toyfaces"], default="classifier")
     df.add_argument("--out", default="directions")
     df.set_defaults(func=cmd_directions_fit)
+
+    pj = sub.add_parser("project", help="project images into W / W+ (NVIDIA's projector, batched)")
+    _model_arg(pj)
+    pj.add_argument("images", nargs="+", help="target image files (any mode Pillow reads; centre-cropped)")
+    pj.add_argument("--space", choices=["w", "w+"], default="w", help="W (NVIDIA's) or W+ (default: %(default)s)")
+    pj.add_argument("--steps", type=int, default=1000)
+    pj.add_argument("--lr", type=float, default=0.1, help="initial learning rate (default: %(default)s)")
+    pj.add_argument("--perceptual", choices=["lpips", "vgg", "none"], default="lpips", help="vgg: relu3_3 MSE")
+    pj.add_argument("--mse-weight", type=float, default=0.0, help="pixel MSE weight (default: %(default)s)")
+    pj.add_argument("--mse-steps", type=int, default=0, help="first steps with pixel MSE only (paper 001)")
+    pj.add_argument("--noise-reg", type=float, default=1e5, help="noise regularisation weight (default: 1e5)")
+    pj.add_argument("--fixed-noise", action="store_true", help="keep the stored noise maps instead of optimising")
+    pj.add_argument("--seed", type=int, default=303, help="initial noise maps / latent noise (default: %(default)s)")
+    pj.add_argument("--batch", type=int, default=4, help="images optimised together (default: %(default)s)")
+    pj.add_argument("--save-video", action="store_true", help="NAME_proj.mp4 (imageio+ffmpeg) or .gif (Pillow)")
+    pj.add_argument("--video-frames", type=int, default=100, help="about this many frames (default: %(default)s)")
+    pj.add_argument("--outdir", default="out/project")
+    pj.add_argument("--quiet", action="store_true", help="no progress bar")
+    pj.set_defaults(func=cmd_project)
 
     c = sub.add_parser("convert", help="convert an official pickle to an orbax checkpoint directory")
     c.add_argument("pickle")
