@@ -34,8 +34,10 @@ from latentjax.directions import MLPConfig, condition, cv_scores, fit_mlp, logis
 from latentjax.directions.effects import edit_effect  # noqa: E402
 from latentjax.toyfaces import ATTRIBUTES, labels_of  # noqa: E402
 
-# Correlated pairs of the world (hidden causes): conditioning the first on the second.
-CONDITIONAL_PAIRS = (("grey_hair", "eyeglasses"), ("beard", "wide_face"), ("mouth_open", "smiling"))
+# Entangled pairs of the world, conditioning the first on the second: beards only with short hair
+# (the missing combination), age greys hair and darker skin comes with darker hair (hair colour),
+# the mouth opens when smiling. The first two have the largest |cos| between W directions.
+CONDITIONAL_PAIRS = (("long_hair", "beard"), ("grey_hair", "blond_hair"), ("smiling", "mouth_open"))
 
 
 def table1(z, w, labels, folds: int, C: float) -> dict:
