@@ -157,3 +157,13 @@ def edit_strip(G: Generator, ws_edits: np.ndarray, noise_mode: str = "const") ->
     s, n = ws_edits.shape[:2]
     imgs = _render(G, np.swapaxes(ws_edits, 0, 1).reshape(s * n, *ws_edits.shape[2:]), noise_mode)
     return make_grid(imgs, s)
+
+
+def pca_extremes(G: Generator, p, sigmas: Sequence[float] = (-3, -1.5, 0, 1.5, 3)) -> np.ndarray:
+    """Paper 000 Figs. 4-5: one row per principal component of W (`directions.pca` result `p`),
+    images of w_mean + s * sqrt(variance) * pc for each s in `sigmas`. uint8 [k * H, S * W, 3]."""
+    comps, std = np.asarray(p.components), np.sqrt(np.asarray(p.explained_variance))
+    s = np.asarray(sigmas, np.float32)
+    w = np.asarray(p.mean)[None, None] + (s[None, :, None] * std[:, None, None]) * comps[:, None]  # [k, S, D]
+    ws = np.asarray(broadcast_ws(jnp.asarray(w.reshape(-1, w.shape[-1])), G.config.num_ws))
+    return make_grid(_render(G, ws), len(s))

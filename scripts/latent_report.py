@@ -30,8 +30,10 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from latentjax import load_classifier, load_generator  # noqa: E402
-from latentjax.directions import MLPConfig, condition, cv_scores, fit_mlp, logistic_direction, traverse  # noqa: E402
+from latentjax.directions import MLPConfig, condition, cv_scores, fit_mlp, logistic_direction, pca, traverse  # noqa: E402
 from latentjax.directions.effects import edit_effect  # noqa: E402
+from latentjax.figures import pca_extremes  # noqa: E402
+from latentjax.images import save_png  # noqa: E402
 from latentjax.toyfaces import ATTRIBUTES, labels_of  # noqa: E402
 
 # Entangled pairs of the world, conditioning the first on the second: beards only with short hair
@@ -81,6 +83,30 @@ def edits(G, clf, w, labels, n_edit: int, C: float) -> tuple[dict, dict, dict]:
             "conditioned_attr_change_conditioned": float(conditioned.mean_abs_change[j]),
         }
     return rows, cond, dirs
+
+
+def fix_and_resample_consistency(G, clf, w, labels, C: float, attrs=("smiling", "long_hair", "blond_hair")) -> dict:
+    """Paper 000 Fig. 6: keep the n entries of w with the largest |d| (L1 direction), resample the
+    rest from other samples' w, and measure how often the classifier still sees w's attribute."""
+    from latentjax.edit import fix_and_resample
+
+    rng = np.random.default_rng(2)
+    pool = w[rng.choice(len(w), 256, replace=False)]
+    out = {}
+    for a in attrs:
+        i = ATTRIBUTES.index(a)
+        d = logistic_direction(w, labels[:, i], C=C).direction
+        rows = {"nonzero": int(np.count_nonzero(d))}
+        src = np.where(labels[:, i])[0][:8]  # faces that have the attribute
+        for n_fixed in (0, 4, 16, 64, w.shape[1]):
+            keep = []
+            for j, s in enumerate(src):
+                new = np.asarray(fix_and_resample(w[s], d, n_fixed, jax.random.key(j), pool, num=32))
+                ws = np.repeat(new[:, None], G.config.num_ws, 1)
+                keep.append(clf.probabilities(np.asarray(G.synthesis(ws)))[:, i] > 0.5)
+            rows[str(n_fixed)] = float(np.mean(keep))
+        out[a] = rows
+    return out
 
 
 def _diversity(imgs: np.ndarray) -> float:
@@ -162,6 +188,18 @@ def markdown(rep: dict) -> str:
             f"| {k} | {r['cosine']:.2f} | {r['target_change_plain']:.3f} | {r['target_change_conditioned']:.3f} | "
             f"{r['conditioned_attr_change_plain']:.3f} | {r['conditioned_attr_change_conditioned']:.3f} |"
         )
+    L += ["", "## Fixing the W entries that encode an attribute, resampling the rest (paper 000 Fig. 6)", ""]
+    L += ["Faces with the attribute; n entries with the largest |d| kept, the others taken from other"]
+    L += ["samples' w (32 each): fraction of the results that still have the attribute. n = w_dim keeps"]
+    L += ["w itself: that column is the classifier's agreement with the exact labels on the 8 source faces.", ""]
+    fr = rep["fix_and_resample"]
+    ns = [k for k in next(iter(fr.values())) if k != "nonzero"]
+    L += ["| attribute | non-zero in d | " + " | ".join(f"n = {k}" for k in ns) + " |", "|---" * (len(ns) + 2) + "|"]
+    for a, r in fr.items():
+        L.append(f"| {a} | {r['nonzero']} | " + " | ".join(f"{r[k]:.2f}" for k in ns) + " |")
+    ev = np.cumsum(rep["pca_explained_variance_ratio"])
+    L += ["", "## PCA of W (paper 000 Figs. 4-5; images: `pca_extremes.png`, PCs 1-5 at -3..3 std)", ""]
+    L += ["cumulative explained variance of PCs 1-10: " + ", ".join(f"{v:.3f}" for v in ev)]
     tg = rep["tunagan"]
     L += ["", f"## Paper 004: linear vs nonlinear edits towards `{rep['tunagan_attribute']}`", ""]
     L += ["| space / method | success | others mean abs dp | distance moved |", "|---|---|---|---|"]
@@ -190,6 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "reports"))
     args = ap.parse_args(argv)
     t0 = time.time()
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     G, clf = load_generator(args.model), load_classifier("toyfaces")
     z = np.asarray(jax.random.normal(jax.random.key(args.seed), (args.n, G.config.z_dim)), np.float32)
     w = np.concatenate([np.asarray(G.mapping(z[i : i + 4096]))[:, 0] for i in range(0, args.n, 4096)])
@@ -200,11 +239,14 @@ def main(argv=None) -> int:
     print("table 1 done", f"{time.time() - t0:.0f}s", flush=True)
     rep["edits"], rep["conditional"], _ = edits(G, clf, w, labels, args.n_edit, args.C)
     print("edits done", f"{time.time() - t0:.0f}s", flush=True)
+    rep["fix_and_resample"] = fix_and_resample_consistency(G, clf, w, labels, args.C)
+    p = pca(w, 10)
+    rep["pca_explained_variance_ratio"] = [float(v) for v in np.asarray(p.explained_variance_ratio)]
+    save_png(Path(args.out) / "pca_extremes.png", pca_extremes(G, pca(w, 5)))
     rep["tunagan_attribute"] = args.tunagan_attribute
     rep["tunagan"] = tunagan(G, clf, z, w, labels, args.tunagan_attribute, args.n_edit, args.C)
     rep["seconds"] = time.time() - t0
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "latent_toolkit.json").write_text(json.dumps(rep, indent=1))
     (out / "latent_toolkit.md").write_text(markdown(rep))
     print(markdown(rep))
