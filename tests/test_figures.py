@@ -74,3 +74,14 @@ def test_cli_mix_interpolate_noise_write_images(tmp_path, capsys):
     assert np.asarray(Image.open(tmp_path / "n.png")).shape == (32, 160, 3)
     assert main(["mix", *m, "--layers", "fine,bogus"]) == 1
     assert "unknown layer group" in capsys.readouterr().err
+
+
+def test_pca_extremes_rows_walk_the_components(G):
+    from latentjax.directions import pca
+    from latentjax.figures import pca_extremes
+
+    w = np.asarray(G.mapping(np.random.RandomState(0).randn(200, 64).astype(np.float32)))[:, 0]
+    fig = pca_extremes(G, pca(w, 2), sigmas=(-2, 0, 2))
+    assert fig.shape == (2 * 32, 3 * 32, 3)
+    assert np.abs(fig[:32, 32:64].astype(int) - fig[32:, 32:64]).max() <= 1  # sigma 0: the mean w in every row
+    assert np.abs(fig[:32, :32].astype(int) - fig[:32, 64:]).max() > 10  # -2 vs +2 std along PC 1 differ
