@@ -22,6 +22,23 @@ from latentjax.errors import LoadError
 FORMAT = "latentjax-generator/1"
 
 
+def atomic_write_file(path: str | os.PathLike, write) -> Path:
+    """write(binary file) into a temporary sibling, fsync, rename over `path`: all or nothing."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_tree_dir(out: str | os.PathLike, tree, meta: dict, overwrite: bool = False, name: str = "variables") -> Path:
     """Write `tree` (orbax, under `name`/) and `meta` (config.json) to `out` atomically: into a
     temporary sibling that is renamed into place, so an interrupted write leaves nothing."""

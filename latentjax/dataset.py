@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 import zipfile
@@ -37,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from latentjax.checkpoint import atomic_write_file
 from latentjax.classifier import Classifier
 from latentjax.generator import NOISE_MODES, Generator, random_noise
 from latentjax.images import to_uint8
@@ -279,23 +279,8 @@ def _mismatches(on_disk: dict, wanted: dict) -> list[str]:
 # ---- files ------------------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
-    """write(binary file) into a temporary sibling, fsync, rename over `path`: all or nothing."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_manifest(out: Path, manifest: dict) -> None:
-    _atomic_write(out / MANIFEST, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+    atomic_write_file(out / MANIFEST, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
 
 
 def _is_temp(p: Path) -> bool:
@@ -437,7 +422,7 @@ def sample_dataset(
                 for f, a in rows.items():
                     shard[f][lo - start : lo - start + len(ids)] = a[: len(ids)]
                 bar.update(len(ids))
-            _atomic_write(out / shard_name(k), lambda f, s=shard: np.savez(f, **s))
+            atomic_write_file(out / shard_name(k), lambda f, s=shard: np.savez(f, **s))
             del shard
             manifest["shards"] = sorted(
                 [*manifest["shards"], {"index": k, "file": shard_name(k), "start": start, "rows": stop - start}],

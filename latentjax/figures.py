@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from latentjax.generate import iter_batches
 from latentjax.generator import Generator
 from latentjax.images import make_grid, to_uint8
 from latentjax.latent import broadcast_ws, interpolation_path, layer_set, style_mix
@@ -50,7 +51,8 @@ def resolve_layers(spec: str | Sequence[int], num_ws: int) -> list[int]:
 
 def _render(G: Generator, ws, noise_mode: str = "const", batch: int = 64) -> np.ndarray:
     ws = np.asarray(ws, np.float32)
-    return np.concatenate([to_uint8(G.synthesis(ws[i : i + batch], noise_mode)) for i in range(0, len(ws), batch)])
+    batch = min(batch, len(ws))  # small figures: one exact-size batch, no padding
+    return np.concatenate([to_uint8(x) for x in iter_batches(G, ws, batch, noise_mode)])
 
 
 def style_mixing_grid(

@@ -8,8 +8,6 @@ read with allow_pickle=False, so a direction file can never execute code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,15 +101,9 @@ def save_direction(path, d: Direction) -> Path:
     """Write `d` to `path` (.npz, written to a temporary file and renamed into place). Returns the path."""
     path = Path(path)
     meta = json.dumps(d._metadata(), allow_nan=False, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, vector=d.vector, metadata=np.array(meta))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from latentjax.checkpoint import atomic_write_file
+
+    return atomic_write_file(path, lambda f: np.savez(f, vector=d.vector, metadata=np.array(meta)))
 
 
 def load_direction(path) -> Direction:
