@@ -379,6 +379,34 @@ def _open_dataset(out: Path, header: dict) -> dict:
 # ---- shell -------------------------------------------------------------------------------------------
 
 
+def _sample_range(G, cfg: SampleConfig, classifier, start: int, stop: int, batch: int, update) -> dict:
+    """Rows [start, stop) as {field: numpy array}; every device call padded to `batch` rows (one compile)."""
+    out = None
+    for lo in range(start, stop, batch):
+        ids = np.arange(lo, min(lo + batch, stop), dtype=np.int64)
+        padded = np.concatenate([ids, np.full(batch - len(ids), ids[-1], np.int64)])
+        rows = sample_rows(G, padded, cfg, classifier)
+        if out is None:
+            out = {f: np.empty((stop - start, *a.shape[1:]), a.dtype) for f, a in rows.items()}
+        for f, a in rows.items():
+            out[f][lo - start : lo - start + len(ids)] = a[: len(ids)]
+        update(len(ids))
+    return out
+
+
+def sample_arrays(
+    G: Generator, cfg: SampleConfig, classifier: Classifier | None = None, progress: bool = False
+) -> dict[str, np.ndarray]:
+    """The dataset `cfg` describes, in memory: {field: [n, ...]}, the same rows `sample_dataset` writes
+    (row i depends only on seed and i). For metric runs that do not need files; `cfg.shard_size` unused."""
+    from tqdm import tqdm
+
+    if classifier is not None and G.config.img_channels != 3:
+        raise ValueError(f"the classifier needs RGB images; this generator makes {G.config.img_channels} channels")
+    with tqdm(total=cfg.n, unit="row", desc="sample", disable=not progress) as bar:
+        return _sample_range(G, cfg, classifier, 0, cfg.n, min(cfg.batch, cfg.n), bar.update)
+
+
 def sample_dataset(
     G: Generator,
     out_dir: str | os.PathLike,
@@ -412,16 +440,7 @@ def sample_dataset(
             if k in done:
                 continue
             start, stop = cfg.shard_rows(k)
-            shard = None
-            for lo in range(start, stop, batch):
-                ids = np.arange(lo, min(lo + batch, stop), dtype=np.int64)
-                padded = np.concatenate([ids, np.full(batch - len(ids), ids[-1], np.int64)])
-                rows = sample_rows(G, padded, cfg, classifier)
-                if shard is None:
-                    shard = {f: np.empty((stop - start, *a.shape[1:]), a.dtype) for f, a in rows.items()}
-                for f, a in rows.items():
-                    shard[f][lo - start : lo - start + len(ids)] = a[: len(ids)]
-                bar.update(len(ids))
+            shard = _sample_range(G, cfg, classifier, start, stop, batch, bar.update)
             atomic_write_file(out / shard_name(k), lambda f, s=shard: np.savez(f, **s))
             del shard
             manifest["shards"] = sorted(

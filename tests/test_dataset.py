@@ -22,6 +22,7 @@ from latentjax.dataset import (
     resize_images,
     row_latents,
     row_noise,
+    sample_arrays,
     sample_dataset,
     shard_name,
 )
@@ -159,6 +160,12 @@ def test_rows_independent_of_batch_and_shard_size(tiny_sg2, clf, ref, tmp_path):
     sample_dataset(tiny_sg2, tmp_path / "b", other, clf, progress=False)
     assert len(read_manifest(tmp_path / "b")["shards"]) == 4
     assert_same(load_dataset(tmp_path / "b", ALL), ref[1], exact=False)
+
+
+def test_in_memory_sample_has_the_same_rows(tiny_sg2, clf, ref):
+    mem = sample_arrays(tiny_sg2, SampleConfig(40, batch=16, seed=3, psi=0.7, save_ws=True, thumbnails=8), clf)
+    assert set(ref[1]) - set(mem) == {"attributes"}  # metadata of the files, not a sampled field
+    assert_same({f: mem.get(f, ref[1][f]) for f in ref[1]}, ref[1], exact=False)
 
 
 def test_thumbnails_at_full_and_odd_sizes(tiny_sg2, tmp_path):
