@@ -393,6 +393,24 @@ def _place(tree, n: int):
     return jax.tree_util.tree_map(lambda a: jax.device_put(a, split if a.ndim and a.shape[0] == n else rep), tree)
 
 
+def _start_latents(init, w_avg: np.ndarray, n: int, k: int, cfg: GeneratorConfig) -> np.ndarray:
+    """[N, k, w_dim] float32 starting latents: w_avg everywhere, or `init` checked and broadcast."""
+    if init is None:
+        return np.broadcast_to(np.asarray(w_avg, np.float32), (n, k, cfg.w_dim)).copy()
+    a = np.asarray(init, np.float32)
+    if a.ndim == 2:
+        a = a[:, None]
+    if a.ndim != 3 or a.shape[0] != n or a.shape[2] != cfg.w_dim or a.shape[1] not in (1, cfg.num_ws):
+        raise ValueError(f"init must be [{n}, {cfg.w_dim}] or [{n}, {cfg.num_ws}, {cfg.w_dim}], got {np.shape(init)}")
+    if not np.isfinite(a).all():
+        raise ValueError("init contains NaN or inf")
+    if k == 1:
+        if not np.allclose(a, a[:, :1], atol=1e-6):
+            raise ValueError('space "w" needs one w per image: init rows differ (start "w+" from it instead)')
+        return a[:, :1].copy()
+    return np.broadcast_to(a, (n, k, cfg.w_dim)).copy()
+
+
 def _step_spec(G: Generator, config: ProjectConfig, perceptual: str) -> StepSpec:
     return StepSpec(
         gcfg=G.config,
@@ -415,12 +433,15 @@ def project(
     key: jax.Array | None = None,
     progress: bool | Callable[[int, np.ndarray], None] = False,
     lpips_params: dict | None = None,
+    init=None,
 ) -> ProjectionResult:
     """Project targets [N, R, R, C] (float32, [-1, 1], G's resolution) into `space` ("w" or "w+").
 
     All N images are optimised together in one jit-compiled step, independently of each other.
     key: one key (image n uses fold_in(key, n)) or [N] keys; None = seed 303 (NVIDIA's default).
     progress: True for a tqdm bar, or a callback(step, loss [N]) called after every step.
+    init: start latents instead of w_avg (NVIDIA), [N, w_dim] or [N, num_ws, w_dim] (rows equal for
+    "w"), e.g. a W projection's `ws` to refine it in W+ (`project_w_then_w_plus`).
     Raises ValueError on bad targets / arguments, FloatingPointError if the loss stops being finite.
     """
     if space not in SPACES:
@@ -444,7 +465,8 @@ def project(
     if pad:
         extra = jax.vmap(lambda i: jax.random.fold_in(keys[-1], i))(jnp.arange(1, pad + 1, dtype=jnp.uint32))
         keys_p = jnp.concatenate([keys, extra])
-    w0 = jnp.broadcast_to(jnp.asarray(w_avg, jnp.float32), (n_pad, k, cfg.w_dim))  # NVIDIA: start at w_avg
+    w0 = _start_latents(init, w_avg, n, k, cfg)  # NVIDIA: start at w_avg
+    w0 = jnp.asarray(_pad_rows(w0, pad))
     params = {"w": jnp.array(w0), "noise": init_noise(cfg, keys_p) if config.optimize_noise else []}
     spec = _step_spec(G, config, config.perceptual)
     spec_mse = _step_spec(G, config, "none")

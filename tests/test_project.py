@@ -173,6 +173,23 @@ def test_two_stage_mse_then_perceptual(tiny_sg2, latents):
     np.testing.assert_allclose(r.ws_history[-1], r.ws)
 
 
+def test_init_starts_from_given_latents(tiny_sg2, latents):
+    """W+ refinement of a W solution: starting at the truth with a vanishing step stays there."""
+    ws, tgt = latents[0][:2], latents[1][:2]
+    still = ProjectConfig(initial_learning_rate=1e-9, initial_noise_factor=0.0, optimize_noise=False)
+    for space, init in (("w+", ws), ("w", ws[:, 0]), ("w", ws)):  # ws rows are equal: a valid W start
+        r = project(tiny_sg2, tgt, space, 2, still, key=KEY, init=init)
+        np.testing.assert_allclose(r.ws, ws, atol=1e-5)
+        assert r.lpips.max() < 1e-4
+    mixed = np.asarray(style_mix(ws[:1], ws[1:], 2))
+    with pytest.raises(ValueError, match="init rows differ"):
+        project(tiny_sg2, tgt[:1], "w", 2, still, init=mixed)
+    with pytest.raises(ValueError, match=r"init must be \[2, 8\]"):
+        project(tiny_sg2, tgt, "w+", 2, still, init=ws[:1])
+    with pytest.raises(ValueError, match="init contains NaN"):
+        project(tiny_sg2, tgt, "w+", 2, still, init=np.full_like(ws, np.nan))
+
+
 def test_bad_targets_and_arguments_raise(tiny_sg2, latents):
     tgt = latents[1][:2].copy()
     tgt[1, 3, 3, 0] = np.nan
