@@ -186,20 +186,34 @@ def cmd_edit(args) -> int:
     from latentjax.seeds import parse_seeds, z_from_seeds
 
     G = load_generator(args.model, args.network)
-    d = load_direction(args.direction)
     strengths = _floats(args.strengths)
-    layers = None if args.layers is None else resolve_layers(args.layers, G.config.num_ws)
     if args.ws:
         z, ws = None, load_ws(args.ws, G)
     else:
         z, ws = z_from_seeds(parse_seeds(args.seeds), G.config.z_dim), None
-    edits = edited_ws(G, d, strengths, z=z, ws=ws, psi=args.trunc, layers=layers)
+    if args.space == "w*":
+        from latentjax.flow import load_flow
+        from latentjax.flow.edit import edit_in_wstar
+
+        if not args.flow or not args.attribute:
+            raise ValueError("--space w* needs --flow DIR (latentjax flow train) and --attribute NAME")
+        flow = load_flow(args.flow)
+        ws = G.mapping(z, args.trunc) if ws is None else ws
+        edits = np.stack([edit_in_wstar(flow, ws, args.attribute, lam) for lam in strengths])
+        what = f"{args.attribute} (w*, paper 002 flow {args.flow})"
+    else:
+        if not args.direction:
+            raise ValueError("--direction is required (or --space w* with --flow and --attribute)")
+        d = load_direction(args.direction)
+        layers = None if args.layers is None else resolve_layers(args.layers, G.config.num_ws)
+        edits = edited_ws(G, d, strengths, z=z, ws=ws, psi=args.trunc, layers=layers)
+        what = f"{d.attribute or args.direction} ({d.space}, {d.method})"
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     save_png(out / "edit.png", edit_strip(G, edits, args.noise_mode))
     np.savez(out / "edited.npz", ws=edits.reshape(-1, *edits.shape[2:]), strengths=np.repeat(strengths, edits.shape[1]))
     print(
-        f"edited {edits.shape[1]} latents along {d.attribute or args.direction} ({d.space}, {d.method}) at "
+        f"edited {edits.shape[1]} latents along {what} at "
         f"strengths {strengths}: {out / 'edit.png'} (rows = latents), {out / 'edited.npz'}"
     )
     return 0
@@ -316,6 +330,145 @@ def cmd_project(args) -> int:
     return 0
 
 
+def _jsonable(x):
+    """Dataclasses / numpy / tuples -> JSON values."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x):
+        return {f.name: _jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+        return np.asarray(x).tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _write_json(path: str | None, payload: dict) -> None:
+    import json
+
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(_jsonable(payload), indent=1))
+        print(f"wrote {path}")
+
+
+def _labelled(args, G):
+    """The latents + probabilities a metric runs on: a dataset, sampled and classified, or --probs."""
+    from latentjax import load_classifier
+    from latentjax.metrics.sample import from_dataset, sample_labelled, with_probs
+
+    if args.data:
+        data = from_dataset(args.data)
+    elif args.probs or args.labels == "exact":  # no classifier needed
+        data = sample_labelled(
+            G, args.n, args.seed, args.trunc, "exact" if not args.probs else "none", None, args.batch
+        )
+    else:
+        clf = load_classifier(args.classifier)
+        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", clf, args.batch, not args.quiet)
+    if args.probs:
+        data = with_probs(data, np.load(args.probs), args.attributes.split(",") if args.attributes else None)
+    return data
+
+
+def cmd_metrics(args) -> int:
+    from latentjax import load_generator
+
+    G = None if getattr(args, "data", None) else load_generator(args.model, args.network)
+    header = {"metric": args.metric, "model": args.model, "space": args.space}
+    if args.metric == "ppl":
+        from latentjax.metrics.ppl import perceptual_path_length
+
+        r = perceptual_path_length(
+            G,
+            num_samples=args.n,
+            space=args.space,
+            sampling=args.sampling,
+            epsilon=args.epsilon,
+            crop=args.crop,
+            batch=args.batch,
+            seed=args.seed,
+            truncation_psi=args.trunc,
+            noise_mode=args.noise_mode,
+            progress=not args.quiet,
+        )
+        print(f"PPL {args.space}-{args.sampling}: {r.mean:.4g} (std {r.std:.4g}, {r.num_samples} samples)")
+        _write_json(args.out, {**header, "trunc": args.trunc, "result": r})
+        return 0
+    data = _labelled(args, G)
+    x, names = data.latents(args.space), data.attributes
+    header.update(n=len(x), labels=data.source, trunc=args.trunc, attributes=names)
+    if args.metric == "separability":
+        from latentjax.metrics.separability import linear_separability
+
+        r = linear_separability(x, data.probs, engine=args.engine, C=args.C, attributes=names)
+        for a, s in zip(names, r.per_attribute):
+            print(f"{a:16s} exp(H) {s:.4f}")
+        print(f"linear separability ({args.space}, {args.engine}): {r.score:.4f}")
+        _write_json(args.out, {**header, "engine": args.engine, "result": r})
+    elif args.metric == "scores":
+        from latentjax.directions.pca import pca
+        from latentjax.directions.scores import cv_scores, svm_accuracy_split
+
+        cv = cv_scores(x, data.labels, folds=args.folds, C=args.C)
+        svm = svm_accuracy_split(x, data.labels, test_fraction=args.test_fraction)
+        ratio = np.asarray(pca(x, min(x.shape)).explained_variance_ratio)
+        for i, a in enumerate(names):
+            print(f"{a:16s} AUC {cv.auc[i]:.3f}  balanced acc {cv.balanced_accuracy[i]:.3f}  SVM {svm.accuracy[i]:.3f}")
+        print(
+            f"mean AUC {cv.auc.mean():.3f}, balanced accuracy {cv.balanced_accuracy.mean():.3f}; SVM accuracy "
+            f"min {svm.min:.3f} max {svm.max:.3f} mean {svm.mean:.3f}; PCA: 10 PCs explain {ratio[:10].sum():.3f}"
+        )
+        _write_json(
+            args.out, {**header, "cv": cv, "svm": svm, "pca_explained_variance_ratio": ratio, "folds": args.folds}
+        )
+    else:
+        from latentjax.metrics.dci import dci
+
+        r = dci(x, data.labels, method=args.method, alpha=args.alpha, weighting=args.weighting)
+        print(
+            f"DCI ({args.space}, {args.method}): disentanglement {r.disentanglement:.3f}, completeness "
+            f"{r.completeness:.3f}, informativeness {r.informativeness:.3f} (error {r.prediction_error:.3f})"
+        )
+        _write_json(args.out, {**header, "method": args.method, "result": r})
+    return 0
+
+
+def cmd_flow_train(args) -> int:
+    from latentjax import load_classifier, load_generator
+    from latentjax.flow import FlowConfig, FlowTrainConfig, fit_wstar, save_flow
+    from latentjax.flow.realnvp import flatten_ws
+    from latentjax.metrics.sample import from_dataset, sample_labelled
+
+    if args.data:
+        data = from_dataset(args.data)
+    else:
+        G = load_generator(args.model, args.network)
+        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", load_classifier(args.classifier))
+    x = data.w
+    if args.space == "w+":  # sampled codes: w on every row (W+ as the generator sees it)
+        G = load_generator(args.model, args.network)
+        x = np.asarray(flatten_ws(np.broadcast_to(x[:, None], (len(x), G.config.num_ws, x.shape[1]))))
+    cfg = FlowConfig(dim=x.shape[1], num_couplings=args.couplings, hidden=args.hidden)
+    tcfg = FlowTrainConfig(
+        steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, lambda_ap=args.lambda_ap, seed=args.seed
+    )
+    out = Path(args.out)
+    meta = {"space": args.space, "model": args.model, "n": len(x), "labels": data.source}
+    model, hist = fit_wstar(
+        x, data.probs, data.attributes, cfg, tcfg, out / "checkpoint", progress=not args.quiet, meta=meta
+    )
+    save_flow(out / "flow", model.params, cfg, model.clf_w, model.clf_b, model.attributes, model.normals, meta, True)
+    last = {k: float(np.mean(v[-100:])) for k, v in hist.items()}
+    print("last 100 steps: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()))
+    print(f"trained T on {len(x)} {args.space} latents ({args.steps} steps): {out / 'flow'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentjax", description="StyleGAN / StyleGAN2 latent-space toolkit (JAX)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -382,7 +535,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("edit", help="edit latents along a saved direction: w' = w + lambda d (strip + latents)")
     _model_arg(e)
-    e.add_argument("--direction", required=True, help="direction .npz (latentjax directions fit)")
+    e.add_argument("--direction", default=None, help="direction .npz (latentjax directions fit)")
+    e.add_argument("--space", choices=["direction", "w*"], default="direction", help="w*: edit in a flow's W*")
+    e.add_argument("--flow", default=None, help="--space w*: directory written by latentjax flow train")
+    e.add_argument("--attribute", default=None, help="--space w*: attribute whose W* normal to follow")
     e.add_argument("--seeds", default="0-3")
     e.add_argument("--ws", default=None, help=".npz with 'ws' or 'w' (e.g. a projection) instead of seeds")
     e.add_argument("--strengths", default="-3,-1.5,0,1.5,3", help="lambda values (default: %(default)s)")
@@ -403,6 +559,68 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--labels", choices=["classifier", "toyfaces"], default="classifier")
     df.add_argument("--out", default="directions")
     df.set_defaults(func=cmd_directions_fit)
+
+    fl = sub.add_parser("flow", help="W*: RealNVP flow of paper 002").add_subparsers(dest="action", required=True)
+    ft = fl.add_parser("train", help="train T: W(+) -> W* against fixed linear attribute classifiers")
+    _model_arg(ft)
+    ft.add_argument("--data", default=None, help="a `latentjax sample` directory (else --n latents are sampled)")
+    ft.add_argument("--n", type=int, default=20000)
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--trunc", type=float, default=1.0)
+    ft.add_argument("--classifier", default="toyfaces")
+    ft.add_argument("--space", choices=["w", "w+"], default="w", help="w: [w_dim]; w+: flattened [num_ws * w_dim]")
+    ft.add_argument("--steps", type=int, default=10000)
+    ft.add_argument("--batch-size", type=int, default=8, help="paper 002: 8")
+    ft.add_argument("--lr", type=float, default=1e-4, help="Adam, paper 002: 1e-4")
+    ft.add_argument("--lambda-ap", type=float, default=0.1, help="paper 002: 0.1")
+    ft.add_argument("--couplings", type=int, default=8)
+    ft.add_argument("--hidden", type=int, default=512)
+    ft.add_argument("--out", default="flows/toyfaces", help="OUT/flow (the model) and OUT/checkpoint (resumable)")
+    ft.add_argument("--quiet", action="store_true")
+    ft.set_defaults(func=cmd_flow_train)
+
+    mt = sub.add_parser("metrics", help="linear separability, PPL, classification scores, DCI")
+    msub = mt.add_subparsers(dest="metric", required=True)
+    helps = {
+        "separability": "linear separability exp(sum H(Y|X)) (StyleGAN, NVIDIA's protocol)",
+        "ppl": "perceptual path length (StyleGAN): Z slerp / W lerp, full / end",
+        "scores": "AUC + balanced accuracy (k-fold CV), SVM accuracy (80/20), PCA explained variance",
+        "dci": "disentanglement / completeness / informativeness (Lasso or GBT)",
+    }
+    for name, text in helps.items():
+        q = msub.add_parser(name, help=text)
+        _model_arg(q)
+        q.add_argument("--space", choices=["z", "w"], default="w", help="W: the mapping output (NVIDIA's dlatent)")
+        q.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default: %(default)s)")
+        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--batch", type=int, default=256 if name != "ppl" else 32)
+        q.add_argument("--out", default=None, help="write the result as JSON here")
+        q.add_argument("--quiet", action="store_true", help="no progress bar")
+        q.set_defaults(func=cmd_metrics)
+        if name == "ppl":
+            q.add_argument("--n", type=int, default=100000, help="pairs (NVIDIA: 100k v1, 50k v2)")
+            q.add_argument("--sampling", choices=["full", "end"], default="full")
+            q.add_argument("--epsilon", type=float, default=1e-4)
+            q.add_argument("--crop", action="store_true", help="NVIDIA's FFHQ face crop")
+            q.add_argument("--noise-mode", choices=["const", "random"], default="const")
+            continue
+        q.add_argument("--n", type=int, default=200000 if name == "separability" else 10000, help="latents")
+        q.add_argument("--labels", choices=["classifier", "exact"], default="classifier", help="exact: toyfaces")
+        q.add_argument("--classifier", default="toyfaces")
+        q.add_argument("--data", default=None, help="a `latentjax sample` directory instead of sampling")
+        q.add_argument("--probs", default=None, help=".npy [N, A] probabilities of the sampled rows (your labels)")
+        q.add_argument("--attributes", default=None, help="comma-separated names for --probs columns")
+        if name == "separability":
+            q.add_argument("--engine", choices=["jax", "sklearn"], default="jax")
+            q.add_argument("--C", type=float, default=1.0, help="LinearSVC C (NVIDIA: 1)")
+        elif name == "scores":
+            q.add_argument("--folds", type=int, default=10)
+            q.add_argument("--C", type=float, default=0.1, help="L1 logistic C (paper 000: 0.1)")
+            q.add_argument("--test-fraction", type=float, default=0.2)
+        else:
+            q.add_argument("--method", choices=["lasso", "gbt"], default="lasso")
+            q.add_argument("--alpha", type=float, default=0.05, help="Lasso alpha (paper 002: 0.05)")
+            q.add_argument("--weighting", choices=["mean", "factor"], default="mean", help="completeness average")
 
     pj = sub.add_parser("project", help="project images into W / W+ (NVIDIA's projector, batched)")
     _model_arg(pj)

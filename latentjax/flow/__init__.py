@@ -2,10 +2,12 @@
 
 realnvp: T (affine couplings, pure forward/inverse with log-det, identity at init); losses: the
 paper's L_a (Eq. 1), L_lm (Eq. 2), L_ap (Eq. 3); train: resumable jit/optax training with orbax
-checkpoints; io: pickle-free save/load of T with its classifiers; edit: InterFaceGAN edits in W*.
+checkpoints; io: pickle-free save/load of T with its classifiers; edit: InterFaceGAN edits in W*;
+fit: the whole recipe (fixed classifiers, training, W* normals) in one call.
 """
 
 from latentjax.flow.edit import edit_wstar, fit_wstar_normals, from_wstar, to_wstar
+from latentjax.flow.fit import fit_wstar, fixed_classifiers
 from latentjax.flow.io import FlowModel, load_flow, save_flow
 from latentjax.flow.losses import (
     FlowLossConfig,
@@ -30,7 +32,9 @@ __all__ = [
     "batch_indices",
     "classifier_logits",
     "edit_wstar",
+    "fit_wstar",
     "fit_wstar_normals",
+    "fixed_classifiers",
     "flatten_ws",
     "flow_loss",
     "forward",

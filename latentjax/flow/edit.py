@@ -73,3 +73,25 @@ def fit_wstar_normals(
         raise ValueError(f"scores must be [N, A] with N = {wstar.shape[0]}, got shape {s.shape}")
     normals = [svm_direction(wstar, s[:, a], fraction=fraction, C=C, seed=seed).direction for a in range(s.shape[1])]
     return np.stack(normals).astype(np.float32)
+
+
+def edit_in_wstar(model, ws, attribute: str, strength: float) -> np.ndarray:
+    """Generator latents ws [N, num_ws, w_dim] edited along `attribute`'s W* normal of a `FlowModel`
+    (`latentjax flow train`): T^-1(T(x) + strength n) with x = w (a "w" flow: rows must be equal) or
+    the flattened W+ ("w+" flow). Returns [N, num_ws, w_dim] float32."""
+    if model.normals is None:
+        raise ValueError("this flow has no W* normals (train it with latentjax flow train / fit_wstar)")
+    if attribute not in model.attributes:
+        raise ValueError(f"unknown attribute {attribute!r}; the flow knows {', '.join(model.attributes)}")
+    ws = np.asarray(ws, np.float32)
+    if ws.ndim != 3:
+        raise ValueError(f"ws must be [N, num_ws, w_dim], got shape {ws.shape}")
+    normal = model.normals[model.attributes.index(attribute)]
+    if model.cfg.dim == ws.shape[2]:  # a W flow: one w per image
+        if not np.allclose(ws, ws[:, :1], atol=1e-6):
+            raise ValueError("this flow acts on W (one w per image) but the ws rows differ; train a w+ flow")
+        out = np.asarray(edit_wstar(model.params, ws[:, 0], normal, strength, cfg=model.cfg))
+        return np.ascontiguousarray(np.broadcast_to(out[:, None], ws.shape))
+    if model.cfg.dim != ws.shape[1] * ws.shape[2]:
+        raise ValueError(f"the flow acts on {model.cfg.dim}-d latents; ws {ws.shape} are neither W nor flat W+")
+    return np.asarray(edit_wstar(model.params, ws, normal, strength, cfg=model.cfg))
