@@ -283,6 +283,14 @@ def cmd_project(args) -> int:
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     names = _unique_names(args.images)
+    direction = strengths = None
+    if args.edit:  # paper 001: project, then move the projected latent along a direction (e.g. age)
+        from latentjax.directions import load_direction
+        from latentjax.figures import edit_strip, edited_ws
+
+        direction, strengths = load_direction(args.edit), _floats(args.strengths)
+        if direction.space == "z":
+            raise ValueError("a projection has no z: use a w / w+ direction with --edit")
     keys_all = image_keys(jax.random.key(args.seed), len(targets))  # image i: fold_in(seed key, i), any --batch
     for start in range(0, len(targets), args.batch):
         tgt = targets[start : start + args.batch]
@@ -325,6 +333,11 @@ def cmd_project(args) -> int:
                 frames = np.concatenate(list(iter_batches(G, res.ws_history[:, j], 8)))
                 strip = np.concatenate([np.broadcast_to(target, (len(frames), *target.shape)), to_uint8(frames)], 2)
                 msg += f", video {save_animation(out / f'{name}_proj', strip).name}"
+            if direction is not None:
+                edits = edited_ws(G, direction, strengths, ws=res.ws[j : j + 1])  # [S, 1, num_ws, w_dim]
+                save_png(out / f"{name}_edit.png", edit_strip(G, edits))
+                np.savez(out / f"{name}_edit.npz", ws=edits[:, 0], strengths=np.asarray(strengths, np.float32))
+                msg += f", edit {out / f'{name}_edit.png'}"
             print(msg)
     print(f"projected {len(targets)} image(s) into {args.space} ({args.steps} steps): {out}")
     return 0
@@ -635,6 +648,8 @@ def build_parser() -> argparse.ArgumentParser:
     pj.add_argument("--fixed-noise", action="store_true", help="keep the stored noise maps instead of optimising")
     pj.add_argument("--seed", type=int, default=303, help="initial noise maps / latent noise (default: %(default)s)")
     pj.add_argument("--batch", type=int, default=4, help="images optimised together (default: %(default)s)")
+    pj.add_argument("--edit", default=None, help="direction .npz: also write NAME_edit.png/.npz (project, then edit)")
+    pj.add_argument("--strengths", default="-3,-1.5,0,1.5,3", help="--edit lambda values (use --strengths=-3,0,3)")
     pj.add_argument("--save-video", action="store_true", help="NAME_proj.mp4 (imageio+ffmpeg) or .gif (Pillow)")
     pj.add_argument("--video-frames", type=int, default=100, help="about this many frames (default: %(default)s)")
     pj.add_argument("--outdir", default="out/project")

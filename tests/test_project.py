@@ -315,6 +315,26 @@ def test_cli_project_writes_latents_images_and_animation(tmp_path, capsys):
     assert np.abs(again.astype(int) - proj).max() <= 1
 
 
+def test_cli_project_then_edit_in_one_command(tmp_path, capsys):
+    """Paper 001's workflow: project, then move the projected latent along a direction."""
+    from latentjax.directions import Direction, save_direction
+
+    G = load_cached(PKL)
+    z = np.random.RandomState(8).randn(1, G.config.z_dim).astype(np.float32)
+    Image.fromarray(np.asarray((G(z) * 127.5 + 128).clip(0, 255), np.uint8)[0]).save(tmp_path / "face.png")
+    d = np.random.RandomState(0).randn(G.config.w_dim).astype(np.float32)
+    save_direction(tmp_path / "d.npz", Direction(d / np.linalg.norm(d), "w", attribute="age"))
+    out = tmp_path / "proj"
+    args = ["project", "--model", str(PKL), str(tmp_path / "face.png"), "--steps", "3", "--outdir", str(out)]
+    assert main([*args, "--edit", str(tmp_path / "d.npz"), "--strengths=-2,0,2", "--quiet"]) == 0
+    assert "face_edit.png" in capsys.readouterr().out
+    ws, edited = np.load(out / "face.npz")["ws"][0], np.load(out / "face_edit.npz")
+    np.testing.assert_allclose(edited["strengths"], [-2, 0, 2])
+    for k, lam in enumerate((-2, 0, 2)):  # w' = w + lambda d on every row
+        np.testing.assert_allclose(edited["ws"][k], ws + lam * d / np.linalg.norm(d), atol=1e-5)
+    assert np.asarray(Image.open(out / "face_edit.png")).shape == (32, 96, 3)  # one row, three strengths
+
+
 def test_cli_project_reports_bad_images(tmp_path, capsys):
     (tmp_path / "x.jpg").write_bytes(b"\x00" * 10)
     assert main(["project", "--model", str(PKL), str(tmp_path / "x.jpg"), "--outdir", str(tmp_path / "o")]) == 1
