@@ -615,7 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--sampling", choices=["full", "end"], default="full")
             q.add_argument("--epsilon", type=float, default=1e-4)
             q.add_argument("--crop", action="store_true", help="NVIDIA's FFHQ face crop")
-            q.add_argument("--noise-mode", choices=["const", "random"], default="const")
+            q.add_argument(
+                "--noise-mode", choices=["random", "const", "none"], default="random", help="shared within a pair"
+            )
             continue
         q.add_argument("--n", type=int, default=200000 if name == "separability" else 10000, help="latents")
         q.add_argument("--labels", choices=["classifier", "exact"], default="classifier", help="exact: toyfaces")

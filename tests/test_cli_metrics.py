@@ -103,3 +103,15 @@ def test_flow_train_then_edit_in_wstar(tmp_path, capsys):
     assert code == 1 and "--space w* needs --flow" in text
     code, text = run([*edit[:-2], "--attribute", "nope", "--seeds", "0"], capsys)
     assert code == 1 and "unknown attribute 'nope'" in text
+
+
+def test_ppl_command_matches_the_library(tmp_path, capsys):
+    from latentjax.metrics.ppl import perceptual_path_length
+
+    args = ["metrics", "ppl", "--model", PKL, "--n", 6, "--batch", 4, "--space", "z", "--sampling", "full"]
+    code, text = run([*args, "--out", tmp_path / "p.json", "--quiet"], capsys)
+    assert code == 0, text
+    r = json.loads((tmp_path / "p.json").read_text())["result"]
+    ref = perceptual_path_length(load_cached(PKL), 6, space="z", sampling="full", batch=4)
+    assert r["num_samples"] == 6 and r["mean"] == pytest.approx(ref.mean, rel=1e-5)
+    assert f"PPL z-full: {ref.mean:.4g}" in text
