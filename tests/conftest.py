@@ -40,6 +40,17 @@ def golden_params():
     return out
 
 
+def load_script(name: str):
+    """scripts/NAME.py as a module (scripts are not a package), for end-to-end tests of their main()."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 _cache: dict = {}
 
 

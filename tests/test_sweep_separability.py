@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 from PIL import Image
 
 from latentjax.metrics.sample import sample_labelled
 from latentjax.metrics.separability import linear_separability
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "sweep_separability.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("sweep_separability", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.mark.slow
@@ -29,7 +19,7 @@ def test_sweep_writes_table_json_and_plot(tmp_path):
 
     out = tmp_path / "sweep"
     args = ["--models", "toyfaces-sg2,toyfaces-sg1", "--psi", "1", "--labels", "exact", "--n", "400"]
-    assert load_script().main([*args, "--engine", "sklearn", "--out", str(out), "--quiet"]) == 0
+    assert load_script("sweep_separability").main([*args, "--engine", "sklearn", "--out", str(out), "--quiet"]) == 0
     rows = json.loads(out.with_suffix(".json").read_text())
     assert [(r["model"], r["space"]) for r in rows] == [
         ("toyfaces-sg2", "z"),

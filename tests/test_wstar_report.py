@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "wstar_report.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("wstar_report", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import load_script
 
 
 def _numbers(x):
@@ -37,7 +27,7 @@ def test_wstar_report_smoke(tmp_path):
     out = tmp_path / "wstar.md"
     args = ["--n", "400", "--steps", "5", "--dev", "lambda_lm=0,steps=3", "--hidden", "16", "--couplings", "2"]
     args += ["--n-edit", "16", "--dci-n", "120", "--batch", "64", "--out", str(out)]
-    script = _load_script()
+    script = load_script("wstar_report")
     assert script.main(args) == 0
 
     md = out.read_text()
