@@ -63,6 +63,17 @@ def write_tree_dir(out: str | os.PathLike, tree, meta: dict, overwrite: bool = F
     return out
 
 
+def read_config_json(p: Path, fmt: str) -> dict:
+    """p / config.json as a dict whose "format" is `fmt`; LoadError naming the problem otherwise."""
+    try:
+        doc = json.loads((p / "config.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise LoadError(f"{p}: unreadable config.json ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise LoadError(f"{p}: config.json is not a {fmt} file")
+    return doc
+
+
 def save_generator(
     outdir: str | os.PathLike, config: GeneratorConfig, variables: dict, overwrite: bool = False
 ) -> Path:
@@ -80,12 +91,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GeneratorConfig, dict]:
     import orbax.checkpoint as ocp
 
     p = Path(path).absolute()
-    try:
-        meta = json.loads((p / "config.json").read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise LoadError(f"{p}: unreadable config.json ({e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise LoadError(f"{p}: config.json is not a {FORMAT} file")
+    meta = read_config_json(p, FORMAT)
     try:
         cfg = GeneratorConfig.from_dict(meta["config"])
     except (KeyError, TypeError, ValueError) as e:

@@ -15,7 +15,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from latentjax.checkpoint import write_tree_dir
+from latentjax.checkpoint import read_config_json, write_tree_dir
 from latentjax.errors import LoadError
 from latentjax.flow.realnvp import FlowConfig, param_shapes
 
@@ -103,12 +103,7 @@ def load_flow(path: str | os.PathLike) -> FlowModel:
     import orbax.checkpoint as ocp
 
     p = Path(path).absolute()
-    try:
-        doc = json.loads((p / "config.json").read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise LoadError(f"{p}: unreadable config.json ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise LoadError(f"{p}: config.json is not a {FORMAT} file")
+    doc = read_config_json(p, FORMAT)
     try:
         cfg = FlowConfig.from_dict(doc["config"])
         with ocp.StandardCheckpointer() as ckpt:
