@@ -454,18 +454,16 @@ def cmd_metrics(args) -> int:
 def cmd_flow_train(args) -> int:
     from latentjax import load_classifier, load_generator
     from latentjax.flow import FlowConfig, FlowTrainConfig, fit_wstar, save_flow
-    from latentjax.flow.realnvp import flatten_ws
     from latentjax.metrics.sample import from_dataset, sample_labelled
 
+    G = None if args.data and args.space == "w" else load_generator(args.model, args.network)
     if args.data:
         data = from_dataset(args.data)
     else:
-        G = load_generator(args.model, args.network)
         data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", load_classifier(args.classifier))
     x = data.w
-    if args.space == "w+":  # sampled codes: w on every row (W+ as the generator sees it)
-        G = load_generator(args.model, args.network)
-        x = np.asarray(flatten_ws(np.broadcast_to(x[:, None], (len(x), G.config.num_ws, x.shape[1]))))
+    if args.space == "w+":  # sampled codes: w on every row, flattened row-major as flow.flatten_ws does
+        x = np.tile(x, (1, G.config.num_ws))
     cfg = FlowConfig(dim=x.shape[1], num_couplings=args.couplings, hidden=args.hidden)
     tcfg = FlowTrainConfig(
         steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, lambda_ap=args.lambda_ap, seed=args.seed
