@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from latentjax.latent import broadcast_ws, style_mix, truncate
 from latentjax.nets.stylegan import upscale_conv
 from latentjax.ops.conv import modulated_conv, upsample_conv2d_kernel
-from latentjax.ops.fir import blur, setup_filter, transposed_conv_2x, upfirdn2d, upsample_2x
+from latentjax.ops.fir import blur, conv3x3_same, setup_filter, transposed_conv_2x, upfirdn2d, upsample_2x
 from latentjax.ops.norm import SQRT2, instance_norm, pixel_norm
 from latentjax.seeds import parse_seeds, z_from_seed
 
@@ -138,6 +138,23 @@ def test_polyphase_transposed_conv_equals_lax_transposed_conv(seed, geom):
         x, k[::-1, ::-1], (1, 1), [(length - 1 - offset, offset + 1)] * 2, lhs_dilation=(2, 2), dimension_numbers=DN
     )
     np.testing.assert_allclose(transposed_conv_2x(x, k, offset), full, atol=1e-4)
+
+
+@FAST
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 6), st.integers(1, 5), st.integers(1, 4))
+def test_conv3x3_same_values_and_gradients_equal_lax_conv(seed, n, size, cin, cout):
+    """The custom weight gradient (shifted-view products) is XLA's conv gradient, to float rounding."""
+    x, k, dy = arr(seed, n, size, size + 1, cin), arr(seed + 1, 3, 3, cin, cout), arr(seed + 2, n, size, size + 1, cout)
+
+    def lax_conv(x, k):
+        return jax.lax.conv_general_dilated(x, k, (1, 1), ((1, 1), (1, 1)), dimension_numbers=DN)
+
+    y, vjp = jax.vjp(conv3x3_same, x, k)
+    y_ref, vjp_ref = jax.vjp(lax_conv, x, k)
+    np.testing.assert_allclose(y, y_ref, atol=1e-5)
+    for g, g_ref in zip(vjp(dy), vjp_ref(dy)):
+        assert g.dtype == g_ref.dtype and g.shape == g_ref.shape
+        np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)
 
 
 @FAST
