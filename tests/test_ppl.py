@@ -5,6 +5,7 @@ the sampling / interpolation conventions of NVIDIA's code, outlier rejection, an
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 import jax
@@ -126,23 +127,30 @@ def test_end_sampling_is_t0_and_full_is_uniform():
 
 
 def test_latent_free_generator_has_zero_path_length(tiny_sg2):
-    """Images that ignore ws (and share their noise within a pair) do not move: d = 0 exactly."""
-    G = latent_free(tiny_sg2)
-    cfg = G.config
+    """Images that ignore ws (and share their noise within a pair) do not move: d = 0 up to rounding.
+
+    The two ends of a pair sit at different positions of one batch, and some CPUs round a
+    convolution differently by batch position (CI once gave d = 4e-4: a squared difference of 4e-12
+    over 768 values, divided by eps^2 = 1e-8). So the bound is rounding-level; the same generator
+    with its style affines kept (same noise, same pairs) moves by orders of magnitude more.
+    """
+    cfg = tiny_sg2.config
     noise = [jax.random.normal(jax.random.key(i), (4, r, r), jnp.float32) for i, r in enumerate(cfg.noise_resolutions)]
     noise2 = [jnp.concatenate([n, n]) for n in noise]
-    images = jax.jit(lambda ws: synthesis_fn(G.variables, ws, noise2, cfg=cfg))
     for space in ("z", "w"):
-        d = path_distances(
-            pairs(4, 4, cfg.z_dim),
-            jnp.linspace(0.0, 1.0, 4, dtype=jnp.float32),
-            1e-4,
-            space=space,
-            mapping=lambda z: G.mapping(z),
-            render=images,
-            distance=sq_l2,
-        )
-        np.testing.assert_array_equal(d, 0.0)
+        d = {}
+        for name, G in (("free", latent_free(tiny_sg2)), ("real", tiny_sg2)):
+            d[name] = path_distances(
+                pairs(4, 4, cfg.z_dim),
+                jnp.linspace(0.0, 1.0, 4, dtype=jnp.float32),
+                1e-4,
+                space=space,
+                mapping=G.mapping,
+                render=jax.jit(functools.partial(synthesis_fn, G.variables, noise=noise2, cfg=cfg)),
+                distance=sq_l2,
+            )
+        assert (np.asarray(d["free"]) < 1e-2).all(), d
+        assert (np.asarray(d["real"]) > 1e3 * 1e-2).all(), d
 
 
 @pytest.mark.parametrize("sampling", ["end", "full"])

@@ -130,12 +130,20 @@ def test_projection_reduces_loss(tiny_sg2, latents, pair):
 
 
 def test_batched_images_are_independent(tiny_sg2, latents, pair):
+    """Image 0's projection does not depend on the image beside it, nor on the batch size."""
+    # Same batch shape, other neighbour: the same program on the same row, so equal to rounding.
+    other = project(tiny_sg2, latents[1][::2][:2], "w+", STEPS, key=KEY)
+    np.testing.assert_allclose(other.loss[:, 0], pair.loss[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(other.ws[0], pair.ws[0], atol=1e-5)
+    for a, b in zip(other.noise, pair.noise):
+        np.testing.assert_allclose(a[0], b[0], atol=1e-5)
+    np.testing.assert_allclose(other.images[0], pair.images[0], atol=1e-5)
+    # Alone (batch 1): a different program, so compare what the projection promises. Here ws agree
+    # within 5e-7, but some machines (CI among them) gave ws 0.28 apart with every step's loss within
+    # 1e-4 (not reproduced: rounding-level jitter here moves ws by < 3e-5; this tiny random
+    # generator's loss is nearly flat along many W+ directions, and Adam steps full-size along them).
     alone = project(tiny_sg2, latents[1][:1], "w+", STEPS, key=KEY)
-    # measured on CPU: ws within 3e-5, losses within 3e-7 relative (batched-convolution rounding only)
     np.testing.assert_allclose(alone.loss[:, 0], pair.loss[:, 0], rtol=1e-4)
-    np.testing.assert_allclose(alone.ws[0], pair.ws[0], atol=5e-4)
-    for a, b in zip(alone.noise, pair.noise):
-        np.testing.assert_allclose(a[0], b[0], atol=5e-4)
     np.testing.assert_allclose(alone.lpips[0], pair.lpips[0], rtol=1e-3)
 
 
