@@ -5,10 +5,12 @@
    close the recovered latent is to the true one. Targets exactly in W, and style-mixed targets
    (coarse rows of one w, the rest of another) that only W+ can express.
 2. Rendered faces the generator never produced (toyfaces.render of fresh factors): the shipped
-   classifier's attribute decisions on the projections against the renderer's exact labels.
+   classifier's attribute decisions on the projections against the renderer's exact labels. One
+   more row for them: W then W+ with pixel MSE added to LPIPS (`--mse-weight`, paper 001 mixes a
+   pixel term into its perceptual loss): LPIPS alone lets thin features (the mouth's curve) drift.
 
-    python3 scripts/projection_report.py                    # 8 images per part, 1000 steps
-    python3 scripts/projection_report.py --n 2 --steps 5    # smoke run
+    python3 scripts/projection_report.py                                # 8 + 8 + 16 images, 1000 steps
+    python3 scripts/projection_report.py --n 2 --n-faces 2 --steps 5    # smoke run
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import jax
@@ -40,15 +43,20 @@ def latent_error(ws: np.ndarray, true: np.ndarray, w_avg: np.ndarray) -> np.ndar
     return num / den
 
 
+def w_then_wplus(G, targets, steps, config, key):
+    """Half the steps in W, then the rest in W+ started from that solution."""
+    half = max(1, steps // 2)
+    first = project(G, targets, "w", half, config, key=key)
+    return project(G, targets, "w+", steps - half if steps > 1 else 1, config, key=key, init=first.ws)
+
+
 def run_modes(G, targets, steps, config, key, log) -> dict:
     """Project `targets` three ways, all in one batch; returns {mode: (ProjectionResult, seconds)}."""
     out = {}
     for mode in ("w", "w+", "w then w+"):
         t0 = time.time()
         if mode == "w then w+":
-            half = max(1, steps // 2)
-            first = project(G, targets, "w", half, config, key=key)
-            res = project(G, targets, "w+", steps - half if steps > 1 else 1, config, key=key, init=first.ws)
+            res = w_then_wplus(G, targets, steps, config, key)
         else:
             res = project(G, targets, mode, steps, config, key=key)
         out[mode] = (res, time.time() - t0)
@@ -84,7 +92,9 @@ def attribute_agreement(clf, images: np.ndarray, labels: dict) -> tuple[float, d
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="toyfaces-sg2")
-    ap.add_argument("--n", type=int, default=8, help="images per part (3n targets in one batch)")
+    ap.add_argument("--n", type=int, default=8, help="generated targets per part (in W, style-mixed)")
+    ap.add_argument("--n-faces", type=int, default=16, help="rendered faces (projected with the 2n others)")
+    ap.add_argument("--mse-weight", type=float, default=1.0, help="pixel MSE weight of the extra rendered-face row")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", default="reports/projection.md")
@@ -106,26 +116,36 @@ def main(argv=None) -> int:
     ws_all = np.asarray(G.mapping(z))
     true = {"in_w": ws_all[:n], "mixed": np.asarray(style_mix(ws_all[n:], ws_all[:n], layer_set("coarse", cfg.num_ws)))}
     # 2. rendered faces (never generated), scored by the classifier against the renderer's labels
-    zf = toyfaces.sample_z(args.seed + 1, n)
+    zf = toyfaces.sample_z(args.seed + 1, args.n_faces)
     faces = np.asarray(toyfaces.render(toyfaces.factors_of(zf)))
     labels = {a: np.asarray(v) for a, v in toyfaces.labels_of(zf).items()}
 
-    # All 3n targets go through one batched projection per mode (images are optimised independently).
+    # All targets go through one batched projection per mode (images are optimised independently).
     targets = np.concatenate([np.asarray(G.synthesis(true["in_w"])), np.asarray(G.synthesis(true["mixed"])), faces])
-    log(f"{len(targets)} targets ({n} in W, {n} style-mixed, {n} rendered faces), {args.steps} steps")
+    log(f"{len(targets)} targets ({n} in W, {n} style-mixed, {len(faces)} rendered faces), {args.steps} steps")
     results = run_modes(G, targets, args.steps, config, key, log)
-    report = {"model": args.model, "n": n, "steps": args.steps, "seed": args.seed, "config": repr(config)}
+    report = {"model": args.model, "n": n, "n_faces": len(faces), "steps": args.steps, "seed": args.seed}
+    report["config"] = repr(config)
     report["seconds"] = {mode: secs for mode, (_, secs) in results.items()}
-    for p, name in enumerate(("in_w", "mixed", "rendered")):
-        part = slice(p * n, (p + 1) * n)
+    for name, part in (("in_w", slice(0, n)), ("mixed", slice(n, 2 * n)), ("rendered", slice(2 * n, None))):
         report[name] = summarise(G, results, part, targets[part], true.get(name), w_avg)
+
+    # The extra row: rendered faces only, W then W+ with pixel MSE added.
+    mse_mode = f"w then w+, +MSE x{args.mse_weight:g}"
+    t0 = time.time()
+    res = w_then_wplus(G, faces, args.steps, replace(config, mse_weight=args.mse_weight), key)
+    results[mse_mode] = (res, time.time() - t0)
+    report["seconds"][mse_mode] = results[mse_mode][1]
+    log(f"  {mse_mode} lpips {res.lpips.mean():.4f}  ({results[mse_mode][1]:.0f} s)")
+    report["rendered"].update(summarise(G, {mse_mode: results[mse_mode]}, slice(None), faces, None, w_avg))
 
     rendered = report["rendered"]
     ref, ref_per = attribute_agreement(clf, faces, labels)
     rendered["targets"] = {"agreement": ref, "per_attribute": ref_per}
     for mode, (res, _) in results.items():
-        ws = res.ws[2 * n :]
-        for which, imgs in (("", res.images[2 * n :]), ("_stored_noise", evaluate(G, ws, faces)[2])):
+        part = slice(None) if mode == mse_mode else slice(2 * n, None)
+        ws = res.ws[part]
+        for which, imgs in (("", res.images[part]), ("_stored_noise", evaluate(G, ws, faces)[2])):
             agree, per = attribute_agreement(clf, imgs, labels)
             rendered[mode]["agreement" + which] = agree
             rendered[mode]["per_attribute" + which] = per
@@ -139,14 +159,16 @@ def main(argv=None) -> int:
 
 
 def markdown(r: dict) -> str:
-    n, steps = r["n"], r["steps"]
+    n, nf, steps = r["n"], r["n_faces"], r["steps"]
     lines = [
         "# Projection on toyfaces",
         "",
-        f"`python3 scripts/projection_report.py --n {n} --steps {steps} --seed {r['seed']}` on `{r['model']}`, "
+        f"`python3 scripts/projection_report.py --n {n} --n-faces {nf} --steps {steps} --seed {r['seed']}` "
+        f"on `{r['model']}`, "
         "NVIDIA's projector defaults (LPIPS, noise maps optimised and regularised, Adam lr 0.1 with ramps). "
         '"W then W+": half the steps in W, then half in W+ started from that solution. PSNR on the [-1, 1] '
-        f"scale; LPIPS at 64x64. All {3 * n} targets are projected in one batch per row (wall "
+        f"scale; LPIPS at 64x64. All {2 * n + nf} targets are projected in one batch per row, the +MSE row "
+        f"projects the {nf} rendered faces alone (wall "
         f"{', '.join(f'{m} {t / 60:.1f} min' for m, t in r['seconds'].items())} on 2 CPU cores). "
         "*optimised noise*: the projection itself; *stored noise*: the saved latent "
         "rendered with the model's stored noise maps, as `latentjax generate --ws` shows it.",
@@ -167,7 +189,8 @@ def markdown(r: dict) -> str:
     lines += [
         "Latent error: ||ws - true|| / ||true - w_avg|| over all rows (0 = recovered, 1 = no closer than the start).",
         "",
-        f"## Rendered faces the generator never produced ({n} images, {n * 12} attribute decisions)",
+        f"## Rendered faces the generator never produced ({nf} images, {nf * len(toyfaces.ATTRIBUTES)} "
+        "attribute decisions)",
         "",
         head + " attribute agreement | (stored noise) |",
         "|---|---|---|---|---|---|---|",

@@ -27,9 +27,10 @@ def test_metrics_report_smoke(tmp_path):
 def test_projection_report_smoke(tmp_path):
     mod = load_script("projection_report")
     out = tmp_path / "projection.md"
-    assert mod.main(["--n", "1", "--steps", "2", "--out", str(out)]) == 0
+    assert mod.main(["--n", "1", "--n-faces", "2", "--steps", "2", "--out", str(out)]) == 0
     r = json.loads(out.with_suffix(".json").read_text())
     assert set(r["in_w"]) == {"w", "w+", "w then w+"}
+    assert set(r["rendered"]) == {"w", "w+", "w then w+", "w then w+, +MSE x1", "targets"}
     assert all(np.isfinite(v["psnr"]) and v["lpips"] >= 0 for v in r["in_w"].values())
     assert 0 <= r["rendered"]["w+"]["agreement"] <= 1
     assert "attribute agreement" in out.read_text()
