@@ -47,7 +47,7 @@ def w_then_wplus(G, targets, steps, config, key):
     """Half the steps in W, then the rest in W+ started from that solution."""
     half = max(1, steps // 2)
     first = project(G, targets, "w", half, config, key=key)
-    return project(G, targets, "w+", steps - half if steps > 1 else 1, config, key=key, init=first.ws)
+    return project(G, targets, "w+", max(1, steps - half), config, key=key, init=first.ws)
 
 
 def run_modes(G, targets, steps, config, key, log) -> dict:

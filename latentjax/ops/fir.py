@@ -86,8 +86,8 @@ def _conv3x3_bwd(res, dy):
     h, w = x.shape[1:3]
     dx = _conv3x3(dy, jnp.swapaxes(kernel[::-1, ::-1], 2, 3))
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    rows = [[jnp.einsum("nhwi,nhwo->io", xp[:, a : a + h, b : b + w], dy) for b in range(3)] for a in range(3)]
-    return dx, jnp.stack([jnp.stack(r) for r in rows]).astype(kernel.dtype)
+    taps = [jnp.einsum("nhwi,nhwo->io", xp[:, a : a + h, b : b + w], dy) for a in range(3) for b in range(3)]
+    return dx, jnp.stack(taps).reshape(kernel.shape).astype(kernel.dtype)
 
 
 conv3x3_same.defvjp(_conv3x3_fwd, _conv3x3_bwd)
