@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latentjax.ops.fir import _DN, full_conv2d_kernels, transposed_conv_2x
+from latentjax.ops.fir import _DN, conv3x3_same, full_conv2d_kernels, transposed_conv_2x
 
 
 def weight_gain(shape: tuple[int, ...], gain: float = 1.0, lr_mul: float = 1.0) -> float:
@@ -32,7 +32,15 @@ def dense(
 def conv2d(x: jax.Array, weight: jax.Array, *, gain: float = 1.0) -> jax.Array:
     """'SAME' convolution (TF semantics, odd kernels). x: [N,H,W,I], weight: [k,k,I,O]."""
     w = weight * weight_gain(weight.shape, gain)
-    p = weight.shape[0] // 2
+    return _same_conv(x, w)
+
+
+def _same_conv(x: jax.Array, w: jax.Array) -> jax.Array:
+    """'SAME' correlation with an odd kernel w: [k, k, I, O]; 3x3 goes through `conv3x3_same`
+    (same values, a much cheaper weight gradient on XLA:CPU)."""
+    if w.shape[:2] == (3, 3):
+        return conv3x3_same(x, w)
+    p = w.shape[0] // 2
     return jax.lax.conv_general_dilated(x, w, (1, 1), ((p, p), (p, p)), dimension_numbers=_DN)
 
 
@@ -61,7 +69,6 @@ def modulated_conv(
     fused=False scales activations before/after a shared-weight conv (fast on every backend);
     fused=True builds one weight per sample (the official default); both are the same math.
     """
-    k = weight.shape[0]
     if demodulate:
         ww = weight[None] * style[:, None, None, :, None]  # [N, k, k, I, O]
         d = jax.lax.rsqrt(jnp.sum(ww * ww, axis=(1, 2, 3)) + 1e-8)  # [N, O]
@@ -70,8 +77,7 @@ def modulated_conv(
         if up:
             kern, off = upsample_conv2d_kernel(w, resample_filter)
             return transposed_conv_2x(xs, kern, off)
-        p = k // 2
-        return jax.lax.conv_general_dilated(xs, w, (1, 1), ((p, p), (p, p)), dimension_numbers=_DN)
+        return _same_conv(xs, w)
 
     if fused:
         ww = weight[None] * style[:, None, None, :, None]
