@@ -6,13 +6,10 @@ StyleGAN (v1)-architecture generators, and write them to weights/ with their met
         --eval-n 64 --out /tmp/toy                                         # smoke test
 
 Deterministic given --seed (same XLA build and device). The shipped weights came from the
-default settings. Wall time on the 2-core CPU machine (weights/toyfaces-metrics.json, `seconds`):
-classifier 1500 steps ~9 min; loss-network classifier ("teacher", 800 steps, not shipped) 6.7 min;
-toyfaces-sg2 21.2 min and toyfaces-sg1 19.7 min (1500 + 10000 + 500 steps of the three phases,
-plus their reports) -- about 57 min in all, with other light work running alongside.
-The shipped generators predate `ops.fir.conv3x3_same` (its weight gradient differs from XLA's in
-the last float bits, and training amplifies that): a rerun now gives different weights (same recipe,
-quality not re-measured), 17% faster (phase-1 step 0.90 -> 0.75 s), until the shipped ones are retrained.
+default settings: the classifier from an earlier run (1500 steps, ~9 min), the generators from
+`--only sg2 sg1` (2026-11-23, 47.5 min on the 2-core CPU machine: loss-network classifier
+("teacher", 800 steps, not shipped) 6.0 min, toyfaces-sg2 20.9 min and toyfaces-sg1 20.6 min for
+1500 + 10000 + 500 steps of the three phases plus their reports) -- about 57 min in all.
 """
 
 from __future__ import annotations
