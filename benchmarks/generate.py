@@ -57,7 +57,7 @@ import numpy as np  # noqa: E402
 
 from latentjax.config import GeneratorConfig  # noqa: E402
 from latentjax.generator import Generator  # noqa: E402
-from latentjax.nets.generator import init_variables  # noqa: E402
+from latentjax.nets.network import init_variables  # noqa: E402
 
 MIN_REPS = 3
 # NVIDIA's stylegan2-ada-pytorch generator (reference ops, CPU, legacy-converted config-f pickle),

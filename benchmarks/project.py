@@ -1,4 +1,4 @@
-"""Projection throughput: optimisation steps per second of `latentjax.project`, batch 1 vs batch N.
+"""Projection throughput: optimisation steps per second of `latentjax.projector`, batch 1 vs batch N.
 
 Cases: the shipped toy generator (64x64) and full-size StyleGAN2 config-f with random weights at
 256x256 and 1024x1024 (LPIPS on the image area-downsampled to 256, as NVIDIA's projector). Each
@@ -33,8 +33,8 @@ from generate import full_config  # noqa: E402
 
 from latentjax import load_generator  # noqa: E402
 from latentjax.generator import Generator  # noqa: E402
-from latentjax.nets.generator import init_variables  # noqa: E402
-from latentjax.project import ProjectConfig, project  # noqa: E402
+from latentjax.nets.network import init_variables  # noqa: E402
+from latentjax.projector import ProjectConfig, project  # noqa: E402
 
 DEFAULT_CASES = "toy:1,toy:8,256:1,256:8,1024:1"
 

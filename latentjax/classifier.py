@@ -101,7 +101,7 @@ def init_classifier(cfg: ClassifierConfig, key: jax.Array):
 
 def save_classifier(outdir: str | os.PathLike, clf: Classifier) -> Path:
     """orbax params + config.json, written atomically."""
-    from latentjax.checkpoint import write_tree_dir
+    from latentjax.io import write_tree_dir
 
     meta = {"format": FORMAT, "config": asdict(clf.config)}
     return write_tree_dir(outdir, clf.params, meta, overwrite=True, name="params")

@@ -36,10 +36,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latentjax.checkpoint import atomic_write_file
 from latentjax.classifier import Classifier
 from latentjax.generator import NOISE_MODES, Generator, random_noise
-from latentjax.images import to_uint8
+from latentjax.io import atomic_write_file
+from latentjax.media import to_uint8
+from latentjax.ops.resample import resize_images
 
 FORMAT = "latentjax-dataset/1"
 MANIFEST = "manifest.json"
@@ -162,18 +163,6 @@ def _row_noise(root: jax.Array, ids: jax.Array, *, cfg) -> list[jax.Array]:
 def row_noise(G: Generator, seed: int, ids) -> list[jax.Array]:
     """Per-row noise maps for noise_mode 'random': one [B, H, W] per noise layer, row i from (seed, i)."""
     return _row_noise(jax.random.key(_check_seed(seed)), _row_ids(ids), cfg=G.config)
-
-
-@functools.partial(jax.jit, static_argnames=("side",))
-def resize_images(images: jax.Array, side: int) -> jax.Array:
-    """[N, H, W, C] -> [N, side, side, C] float32: box average when side divides H and W (exact
-    area down-sampling, what a thumbnail wants), antialiased bilinear otherwise."""
-    n, h, w, c = images.shape
-    if (h, w) == (side, side):
-        return images
-    if h % side == 0 and w % side == 0:
-        return images.reshape(n, side, h // side, side, w // side, c).mean(axis=(2, 4))
-    return jax.image.resize(images, (n, side, side, c), "linear", antialias=True)
 
 
 def sample_rows(G: Generator, ids: np.ndarray, cfg: SampleConfig, classifier: Classifier | None = None) -> dict:

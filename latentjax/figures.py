@@ -14,11 +14,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latentjax.generate import iter_batches
 from latentjax.generator import Generator
-from latentjax.images import make_grid, to_uint8
 from latentjax.latent import broadcast_ws, interpolation_path, layer_set, style_mix
+from latentjax.media import make_grid, to_uint8
 from latentjax.noise import noise_for, std_map
+from latentjax.render import iter_batches
 from latentjax.seeds import z_from_seeds
 
 

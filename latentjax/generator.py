@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latentjax.config import GeneratorConfig
-from latentjax.nets.generator import GeneratorNet
+from latentjax.nets.network import GeneratorNet
 from latentjax.sharding import replicate, run_sharded
 
 NOISE_MODES = ("const", "random", "none")
@@ -54,7 +54,7 @@ def _as_noise_map(a, res: int, i: int) -> jax.Array:
 class Generator:
     """A loaded StyleGAN / StyleGAN2 generator.
 
-    >>> from latentjax.nets.generator import init_variables
+    >>> from latentjax.nets.network import init_variables
     >>> cfg = GeneratorConfig("stylegan2", 8, z_dim=4, w_dim=4, channels=(4, 4), mapping_fmaps=4)
     >>> G = Generator(cfg, init_variables(cfg, jax.random.key(0)))
     >>> G(np.zeros((3, 4), np.float32), noise_mode="none").shape

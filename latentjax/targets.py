@@ -19,7 +19,6 @@ Grayscale sources are repeated to 3 channels; a 1-channel generator gets ITU-R 6
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,32 +101,3 @@ def load_targets(paths: Sequence[str | os.PathLike], resolution: int, channels: 
     if not paths:
         raise ValueError("no target images given")
     return np.concatenate([load_target(p, resolution, channels) for p in paths])
-
-
-def video_available() -> bool:
-    """True when imageio and its ffmpeg binary (imageio-ffmpeg) are importable."""
-    return all(importlib.util.find_spec(m) is not None for m in ("imageio", "imageio_ffmpeg"))
-
-
-def save_animation(path: str | os.PathLike, frames: np.ndarray, fps: int = 10) -> Path:
-    """uint8 frames [T, H, W, C] -> an MP4 (libx264, as NVIDIA's projector) when imageio + ffmpeg are
-    installed, else an animated GIF via Pillow (no extra dependency). `path`'s suffix is replaced by
-    .mp4 / .gif; returns the path written."""
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) == 0:
-        raise ValueError(f"frames must be uint8 [T, H, W, C] with T >= 1, got {frames.dtype}{list(frames.shape)}")
-    if frames.shape[-1] == 1:
-        frames = np.repeat(frames, 3, axis=-1)
-    path = Path(path)
-    if video_available():
-        import imageio
-
-        out = path.with_suffix(".mp4")
-        with imageio.get_writer(out, mode="I", fps=fps, codec="libx264", bitrate="16M") as writer:
-            for f in frames:
-                writer.append_data(f)
-        return out
-    out = path.with_suffix(".gif")
-    imgs = [Image.fromarray(f) for f in frames]
-    imgs[0].save(out, save_all=True, append_images=imgs[1:], duration=max(1, round(1000 / fps)), loop=0)
-    return out

@@ -33,7 +33,7 @@ from latentjax import load_classifier, load_generator  # noqa: E402
 from latentjax.directions import MLPConfig, condition, cv_scores, fit_mlp, logistic_direction, pca, traverse  # noqa: E402
 from latentjax.directions.effects import edit_effect  # noqa: E402
 from latentjax.figures import pca_extremes  # noqa: E402
-from latentjax.images import save_png  # noqa: E402
+from latentjax.media import save_png  # noqa: E402
 from latentjax.toyfaces import ATTRIBUTES, labels_of  # noqa: E402
 
 # Entangled pairs of the world, conditioning the first on the second: beards only with short hair

@@ -27,7 +27,7 @@ import numpy as np
 import latentjax
 from latentjax import toyfaces
 from latentjax.latent import layer_set, style_mix
-from latentjax.project import ProjectConfig, evaluate, project, w_stats
+from latentjax.projector import ProjectConfig, evaluate, project, w_stats
 
 
 def psnr(images: np.ndarray, targets: np.ndarray) -> np.ndarray:

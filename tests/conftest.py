@@ -75,7 +75,7 @@ def perturbed(variables: dict, seed: int) -> dict:
 def tiny_sg2():
     """A tiny randomly initialised StyleGAN2 (16x16) for API tests."""
     from latentjax import Generator, GeneratorConfig
-    from latentjax.nets.generator import init_variables
+    from latentjax.nets.network import init_variables
 
     cfg = GeneratorConfig("stylegan2", 16, z_dim=8, w_dim=8, channels=(8, 8, 4), mapping_fmaps=8)
     return Generator(cfg, perturbed(init_variables(cfg, jax.random.key(1)), 1))
@@ -84,7 +84,7 @@ def tiny_sg2():
 @pytest.fixture(scope="session")
 def tiny_sg1():
     from latentjax import Generator, GeneratorConfig
-    from latentjax.nets.generator import init_variables
+    from latentjax.nets.network import init_variables
 
     cfg = GeneratorConfig("stylegan", 16, z_dim=8, w_dim=8, channels=(8, 8, 4), mapping_fmaps=8, fused_up=(False, True))
     return Generator(cfg, perturbed(init_variables(cfg, jax.random.key(2)), 2))

@@ -7,7 +7,7 @@ from conftest import DATA, load_cached
 from PIL import Image
 
 from latentjax.cli import main
-from latentjax.images import to_uint8
+from latentjax.media import to_uint8
 
 PKL = DATA / "stylegan2/sg2_r32_z64_m8.pkl"
 

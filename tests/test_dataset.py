@@ -19,7 +19,6 @@ from latentjax.dataset import (
     iter_shards,
     load_dataset,
     read_manifest,
-    resize_images,
     row_latents,
     row_noise,
     sample_arrays,
@@ -27,7 +26,8 @@ from latentjax.dataset import (
     shard_name,
 )
 from latentjax.generator import Generator
-from latentjax.images import to_uint8
+from latentjax.media import to_uint8
+from latentjax.ops.resample import resize_images
 
 ALL = ("z", "w", "ws", "probs", "thumbs")
 REF = SampleConfig(40, batch=7, shard_size=16, seed=3, psi=0.7, save_ws=True, thumbnails=8)  # shards 16, 16, 8

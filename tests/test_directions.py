@@ -26,18 +26,18 @@ from latentjax.directions import (
     cv_scores,
     fit_linear_classifiers,
     fit_mlp,
+    from_pca,
     load_direction,
     logistic_direction,
     mlp_logits,
     pca,
     predict,
     predict_proba,
-    project,
-    reconstruct,
     regression_direction,
     save_direction,
     svm_accuracy_split,
     svm_direction,
+    to_pca,
     traverse,
 )
 from latentjax.directions.io import FORMAT
@@ -271,11 +271,11 @@ def test_pca_matches_sklearn():
     np.testing.assert_allclose(np.asarray(ours.explained_variance_ratio), ref.explained_variance_ratio_, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(ours.explained_variance), ref.explained_variance_, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(ours.mean), ref.mean_, atol=1e-5)
-    scores = np.asarray(project(x, ours))
+    scores = np.asarray(to_pca(x, ours))
     signs = np.sign(np.sum(np.asarray(ours.components) * ref.components_, axis=1))
     np.testing.assert_allclose(scores * signs, ref.transform(x), atol=1e-3)
     full = pca(x, 10)  # all components: lossless, ratios sum to 1
-    np.testing.assert_allclose(np.asarray(reconstruct(project(x, full), full)), x, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(from_pca(to_pca(x, full), full)), x, atol=1e-3)
     assert float(full.explained_variance_ratio.sum()) == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="k must be"):
         pca(x, 11)

@@ -9,8 +9,8 @@ from PIL import Image
 
 from latentjax.cli import main
 from latentjax.figures import interpolation_frames, noise_figure, resolve_layers, seeds_to_ws, style_mixing_grid
-from latentjax.images import to_uint8
 from latentjax.latent import style_mix
+from latentjax.media import to_uint8
 
 PKL = DATA / "stylegan2/sg2_r32_z64_m8.pkl"  # 32x32, num_ws 8: coarse rows 0-3, middle 4-7
 

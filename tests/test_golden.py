@@ -40,7 +40,7 @@ def check_sg1(G, folder):
         assert err(G.mapping(e["z"], psi, 8), e["dlatents"]) <= TOL
         assert err(nchw(G(e["z"], psi, 8, noise_mode="const")), e["images"]) <= TOL, case
     e = np.load(folder / "images_psi07.npz")
-    from latentjax.images import to_uint8
+    from latentjax.media import to_uint8
 
     px = to_uint8(G(e["z"], 0.7, 8))
     assert np.abs(px.astype(int) - e["images_uint8_nhwc"]).max() <= 1  # float rounding at .5 edges

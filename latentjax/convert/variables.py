@@ -11,7 +11,7 @@ from latentjax.errors import LoadError
 
 def expected_shapes(cfg: GeneratorConfig) -> dict:
     """Flat {path tuple: shape} of every variable of a generator with this config (no compute)."""
-    from latentjax.nets.generator import init_variables
+    from latentjax.nets.network import init_variables
 
     tree = jax.eval_shape(lambda k: init_variables(cfg, k), jax.random.key(0))
     flat = jax.tree_util.tree_flatten_with_path(tree)[0]

@@ -15,7 +15,7 @@ from latentjax.directions.linear import (
     svm_direction,
 )
 from latentjax.directions.nonlinear import MLPConfig, MLPFit, Traversal, fit_mlp, mlp_logits, traverse
-from latentjax.directions.pca import PCA, pca, project, reconstruct
+from latentjax.directions.pca import PCA, from_pca, pca, to_pca
 from latentjax.directions.scores import CVScores, SVMAccuracy, cv_scores, svm_accuracy_split
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "cv_scores",
     "fit_linear_classifiers",
     "fit_mlp",
+    "from_pca",
     "load_direction",
     "logistic_direction",
     "mlp_logits",
@@ -41,12 +42,11 @@ __all__ = [
     "pca",
     "predict",
     "predict_proba",
-    "project",
     "project_off",
-    "reconstruct",
     "regression_direction",
     "save_direction",
     "svm_accuracy_split",
     "svm_direction",
+    "to_pca",
     "traverse",
 ]

@@ -101,7 +101,7 @@ def save_direction(path, d: Direction) -> Path:
     """Write `d` to `path` (.npz, written to a temporary file and renamed into place). Returns the path."""
     path = Path(path)
     meta = json.dumps(d._metadata(), allow_nan=False, sort_keys=True)
-    from latentjax.checkpoint import atomic_write_file
+    from latentjax.io import atomic_write_file
 
     return atomic_write_file(path, lambda f: np.savez(f, vector=d.vector, metadata=np.array(meta)))
 

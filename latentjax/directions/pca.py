@@ -43,11 +43,11 @@ def pca(latents, k: int) -> PCA:
     return PCA(*_pca(x, int(k)))
 
 
-def project(latents, p: PCA) -> jax.Array:
+def to_pca(latents, p: PCA) -> jax.Array:
     """latents [N, D] -> scores [N, k] on the principal components."""
     return (jnp.asarray(latents, jnp.float32) - p.mean) @ p.components.T
 
 
-def reconstruct(scores, p: PCA) -> jax.Array:
+def from_pca(scores, p: PCA) -> jax.Array:
     """scores [N, k] -> latents [N, D] in the span of the components (plus the mean)."""
     return jnp.asarray(scores, jnp.float32) @ p.components + p.mean

@@ -15,9 +15,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from latentjax.checkpoint import read_config_json, write_tree_dir
 from latentjax.errors import LoadError
 from latentjax.flow.realnvp import FlowConfig, param_shapes
+from latentjax.io import read_config_json, write_tree_dir
 
 FORMAT = "latentjax-flow/1"
 

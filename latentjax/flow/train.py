@@ -25,11 +25,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from latentjax.checkpoint import is_checkpoint, write_tree_dir
+from latentjax.checkpoint import is_checkpoint
 from latentjax.errors import LoadError
 from latentjax.flow.io import FlowModel, load_flow, save_flow  # noqa: F401  (re-exported: the train API)
 from latentjax.flow.losses import FlowLossConfig, check_classifiers, flow_loss
 from latentjax.flow.realnvp import FlowConfig, init_flow
+from latentjax.io import write_tree_dir
 
 STATE_FORMAT = "latentjax-flow-train/1"
 PARTS = ("total", "attribute", "margin", "preservation", "accuracy")

@@ -49,8 +49,8 @@ import numpy as np
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, mapping_fn, synthesis_fn
 from latentjax.latent import lerp, slerp
+from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips
-from latentjax.project import area_downsample
 from latentjax.sharding import replicate, run_sharded
 
 SPACES = ("z", "w")

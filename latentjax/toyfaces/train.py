@@ -26,7 +26,7 @@ import optax
 from latentjax.classifier import AttributeCNN, Classifier, ClassifierConfig, classifier_logits, init_classifier
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise
-from latentjax.nets.generator import GeneratorNet, init_variables
+from latentjax.nets.network import GeneratorNet, init_variables
 from latentjax.toyfaces.factors import ATTRIBUTES, FACTORS, Z_DIM, factors_of, labels_from_factors
 from latentjax.toyfaces.render import render
 

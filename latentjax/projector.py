@@ -51,6 +51,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise, synthesis_fn
+from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import LPIPS_LAYERS, load_lpips_params, lpips, normalize_channels, vgg16_features
 from latentjax.perceptual.lpips import scaling_layer
 from latentjax.sharding import batch_mesh, replicate
@@ -167,20 +168,6 @@ def schedule(step: int, steps: int, config: ProjectConfig) -> tuple[float, float
     ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
     ramp *= min(1.0, t / config.lr_rampup_length)
     return config.initial_learning_rate * ramp, noise_factor
-
-
-def area_downsample(images: jax.Array, size: int) -> jax.Array:
-    """[N, H, W, C] -> [N, size, size, C] by averaging f x f blocks (torch 'area' for integer factors).
-
-    Images no larger than `size` are returned unchanged (NVIDIA only shrinks images above 256).
-    """
-    n, h, w, c = images.shape
-    if h <= size and w <= size:
-        return images
-    if h != w or h % size:
-        raise ValueError(f"area downsampling needs square images with side a multiple of {size}, got {h}x{w}")
-    f = h // size
-    return images.reshape(n, size, f, size, f, c).mean(axis=(2, 4))
 
 
 def _avg_pool2(n: jax.Array) -> jax.Array:

@@ -18,11 +18,11 @@ from PIL import Image
 
 from latentjax.cli import main
 from latentjax.latent import style_mix
+from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips, vgg_feature_distance
-from latentjax.project import (
+from latentjax.projector import (
     ProjectConfig,
     StepSpec,
-    area_downsample,
     evaluate,
     image_keys,
     init_noise,
@@ -229,8 +229,8 @@ def test_two_devices_match_one(tiny_sg2, latents, tmp_path):
         sys.path.insert(0, sys.argv[1])
         from conftest import perturbed
         from latentjax import Generator, GeneratorConfig
-        from latentjax.nets.generator import init_variables
-        from latentjax.project import project
+        from latentjax.nets.network import init_variables
+        from latentjax.projector import project
         assert jax.local_device_count() == 2
         cfg = GeneratorConfig("stylegan2", 16, z_dim=8, w_dim=8, channels=(8, 8, 4), mapping_fmaps=8)
         G = Generator(cfg, perturbed(init_variables(cfg, jax.random.key(1)), 1))

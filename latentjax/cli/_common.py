@@ -1,0 +1,59 @@
+"""Argument helpers shared by the command modules: the model options, number lists, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "toyfaces-sg2"
+
+
+def model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        "-m",
+        default=DEFAULT_MODEL,
+        help="official pickle, converted checkpoint dir, or shipped model name (default: %(default)s)",
+    )
+    p.add_argument("--network", default=None, help="pickle entry to use (default Gs for TF, G_ema for PyTorch)")
+
+
+def floats(spec: str) -> list[float]:
+    try:
+        return [float(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"bad number list {spec!r} (use e.g. -3,-1.5,0,1.5,3)") from None
+
+
+def unique_names(paths: list[str]) -> list[str]:
+    """File stems, made unique with the argument index where two images share one."""
+    stems = [Path(p).stem for p in paths]
+    return [s if stems.count(s) == 1 else f"{s}_{i}" for i, s in enumerate(stems)]
+
+
+def jsonable(x):
+    """Dataclasses / numpy / tuples -> JSON values."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x):
+        return {f.name: jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+        return np.asarray(x).tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def write_json(path: str | None, payload: dict) -> None:
+    import json
+
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(jsonable(payload), indent=1))
+        print(f"wrote {path}")

@@ -1,0 +1,69 @@
+"""`latentjax generate`: render images from seeds or saved latents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from latentjax.cli._common import model_args
+
+
+def cmd_generate(args) -> int:
+    from tqdm import tqdm
+
+    from latentjax import load_generator
+    from latentjax.media import make_grid, save_png, to_uint8
+    from latentjax.render import iter_batches, load_ws
+    from latentjax.seeds import parse_seeds, z_from_seeds
+
+    G = load_generator(args.model, args.network)
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.ws:
+        ws, zs, seeds = load_ws(args.ws, G), None, None
+        names = [f"ws{i:04d}" for i in range(len(ws))]
+    else:
+        seeds = parse_seeds(args.seeds)
+        zs = z_from_seeds(seeds, G.config.z_dim)
+        ws = np.concatenate(
+            [
+                np.asarray(G.mapping(zs[i : i + args.batch], args.trunc, args.trunc_cutoff))
+                for i in range(0, len(zs), args.batch)
+            ]
+        )
+        names = [f"seed{s:04d}" for s in seeds]
+    import jax
+
+    key = jax.random.key(args.noise_seed) if args.noise_mode == "random" else None
+    thumbs = []
+    with tqdm(total=len(ws), unit="img", disable=args.quiet or len(ws) < 2 * args.batch) as bar:
+        done = 0
+        for imgs in iter_batches(G, ws, args.batch, args.noise_mode, key):
+            px = to_uint8(imgs)
+            for img in px:
+                save_png(out / f"{names[done]}.png", img)
+                thumbs.append(img)
+                done += 1
+            bar.update(len(px))
+    save_png(out / "grid.png", make_grid(np.stack(thumbs), args.grid_cols))
+    extra = {} if zs is None else {"z": zs, "seeds": np.asarray(seeds)}
+    np.savez(out / "latents.npz", ws=ws, **extra)
+    print(f"wrote {len(ws)} images, grid.png and latents.npz to {out}")
+    return 0
+
+
+def register(sub) -> None:
+    g = sub.add_parser("generate", help="render images from seeds or saved latents")
+    model_args(g)
+    g.add_argument("--seeds", default="0-15", help="e.g. 0-63 or 1,5,7-9 (default: %(default)s)")
+    g.add_argument("--ws", default=None, help=".npz with 'ws' [N,num_ws,w_dim] or 'w' [N,w_dim] instead of seeds")
+    g.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default: %(default)s)")
+    g.add_argument("--trunc-cutoff", type=int, default=None, help="truncate layers < this (default: all)")
+    g.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    g.add_argument("--noise-seed", type=int, default=0, help="key for --noise-mode random")
+    g.add_argument("--batch", type=int, default=16)
+    g.add_argument("--grid-cols", type=int, default=None)
+    g.add_argument("--outdir", default="out")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=cmd_generate)

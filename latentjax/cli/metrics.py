@@ -1,0 +1,136 @@
+"""`latentjax metrics`: separability, PPL, scores, DCI."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentjax.cli._common import model_args, write_json
+
+
+def _labelled(args, G):
+    """The latents + probabilities a metric runs on: a dataset, sampled and classified, or --probs."""
+    from latentjax import load_classifier
+    from latentjax.metrics.sample import from_dataset, sample_labelled, with_probs
+
+    if args.data:
+        data = from_dataset(args.data)
+    elif args.probs or args.labels == "exact":  # no classifier needed
+        data = sample_labelled(
+            G, args.n, args.seed, args.trunc, "exact" if not args.probs else "none", None, args.batch
+        )
+    else:
+        clf = load_classifier(args.classifier)
+        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", clf, args.batch, not args.quiet)
+    if args.probs:
+        data = with_probs(data, np.load(args.probs), args.attributes.split(",") if args.attributes else None)
+    return data
+
+
+def cmd_metrics(args) -> int:
+    from latentjax import load_generator
+
+    G = None if getattr(args, "data", None) else load_generator(args.model, args.network)
+    header = {"metric": args.metric, "model": args.model, "space": args.space}
+    if args.metric == "ppl":
+        from latentjax.metrics.ppl import perceptual_path_length
+
+        r = perceptual_path_length(
+            G,
+            num_samples=args.n,
+            space=args.space,
+            sampling=args.sampling,
+            epsilon=args.epsilon,
+            crop=args.crop,
+            batch=args.batch,
+            seed=args.seed,
+            truncation_psi=args.trunc,
+            noise_mode=args.noise_mode,
+            progress=not args.quiet,
+        )
+        print(f"PPL {args.space}-{args.sampling}: {r.mean:.4g} (std {r.std:.4g}, {r.num_samples} samples)")
+        write_json(args.out, {**header, "trunc": args.trunc, "result": r})
+        return 0
+    data = _labelled(args, G)
+    x, names = data.latents(args.space), data.attributes
+    header.update(n=len(x), labels=data.source, trunc=args.trunc, attributes=names)
+    if args.metric == "separability":
+        from latentjax.metrics.separability import linear_separability
+
+        r = linear_separability(x, data.probs, engine=args.engine, C=args.C, attributes=names)
+        for a, s in zip(names, r.per_attribute):
+            print(f"{a:16s} exp(H) {s:.4f}")
+        print(f"linear separability ({args.space}, {args.engine}): {r.score:.4f}")
+        write_json(args.out, {**header, "engine": args.engine, "result": r})
+    elif args.metric == "scores":
+        from latentjax.directions.pca import pca
+        from latentjax.directions.scores import cv_scores, svm_accuracy_split
+
+        cv = cv_scores(x, data.labels, folds=args.folds, C=args.C)
+        svm = svm_accuracy_split(x, data.labels, test_fraction=args.test_fraction)
+        ratio = np.asarray(pca(x, min(x.shape)).explained_variance_ratio)
+        for i, a in enumerate(names):
+            print(f"{a:16s} AUC {cv.auc[i]:.3f}  balanced acc {cv.balanced_accuracy[i]:.3f}  SVM {svm.accuracy[i]:.3f}")
+        print(
+            f"mean AUC {cv.auc.mean():.3f}, balanced accuracy {cv.balanced_accuracy.mean():.3f}; SVM accuracy "
+            f"min {svm.min:.3f} max {svm.max:.3f} mean {svm.mean:.3f}; PCA: 10 PCs explain {ratio[:10].sum():.3f}"
+        )
+        write_json(
+            args.out, {**header, "cv": cv, "svm": svm, "pca_explained_variance_ratio": ratio, "folds": args.folds}
+        )
+    else:
+        from latentjax.metrics.dci import dci
+
+        r = dci(x, data.labels, method=args.method, alpha=args.alpha, weighting=args.weighting)
+        print(
+            f"DCI ({args.space}, {args.method}): disentanglement {r.disentanglement:.3f}, completeness "
+            f"{r.completeness:.3f}, informativeness {r.informativeness:.3f} (error {r.prediction_error:.3f})"
+        )
+        write_json(args.out, {**header, "method": args.method, "result": r})
+    return 0
+
+
+def register(sub) -> None:
+    mt = sub.add_parser("metrics", help="linear separability, PPL, classification scores, DCI")
+    msub = mt.add_subparsers(dest="metric", required=True)
+    helps = {
+        "separability": "linear separability exp(sum H(Y|X)) (StyleGAN, NVIDIA's protocol)",
+        "ppl": "perceptual path length (StyleGAN): Z slerp / W lerp, full / end",
+        "scores": "AUC + balanced accuracy (k-fold CV), SVM accuracy (80/20), PCA explained variance",
+        "dci": "disentanglement / completeness / informativeness (Lasso or GBT)",
+    }
+    for name, text in helps.items():
+        q = msub.add_parser(name, help=text)
+        model_args(q)
+        q.add_argument("--space", choices=["z", "w"], default="w", help="W: the mapping output (NVIDIA's dlatent)")
+        q.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default: %(default)s)")
+        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--batch", type=int, default=256 if name != "ppl" else 32)
+        q.add_argument("--out", default=None, help="write the result as JSON here")
+        q.add_argument("--quiet", action="store_true", help="no progress bar")
+        q.set_defaults(func=cmd_metrics)
+        if name == "ppl":
+            q.add_argument("--n", type=int, default=100000, help="pairs (NVIDIA: 100k v1, 50k v2)")
+            q.add_argument("--sampling", choices=["full", "end"], default="full")
+            q.add_argument("--epsilon", type=float, default=1e-4)
+            q.add_argument("--crop", action="store_true", help="NVIDIA's FFHQ face crop")
+            q.add_argument(
+                "--noise-mode", choices=["random", "const", "none"], default="random", help="shared within a pair"
+            )
+            continue
+        q.add_argument("--n", type=int, default=200000 if name == "separability" else 10000, help="latents")
+        q.add_argument("--labels", choices=["classifier", "exact"], default="classifier", help="exact: toyfaces")
+        q.add_argument("--classifier", default="toyfaces")
+        q.add_argument("--data", default=None, help="a `latentjax sample` directory instead of sampling")
+        q.add_argument("--probs", default=None, help=".npy [N, A] probabilities of the sampled rows (your labels)")
+        q.add_argument("--attributes", default=None, help="comma-separated names for --probs columns")
+        if name == "separability":
+            q.add_argument("--engine", choices=["jax", "sklearn"], default="jax")
+            q.add_argument("--C", type=float, default=1.0, help="LinearSVC C (NVIDIA: 1)")
+        elif name == "scores":
+            q.add_argument("--folds", type=int, default=10)
+            q.add_argument("--C", type=float, default=0.1, help="L1 logistic C (paper 000: 0.1)")
+            q.add_argument("--test-fraction", type=float, default=0.2)
+        else:
+            q.add_argument("--method", choices=["lasso", "gbt"], default="lasso")
+            q.add_argument("--alpha", type=float, default=0.05, help="Lasso alpha (paper 002: 0.05)")
+            q.add_argument("--weighting", choices=["mean", "factor"], default="mean", help="completeness average")
