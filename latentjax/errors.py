@@ -1,4 +1,4 @@
-"""Errors raised when a model file cannot be used; each message names the problem."""
+"""The project's own errors; each message names the file or argument and what is wrong."""
 
 
 class LoadError(ValueError):
@@ -11,3 +11,11 @@ class UnsafePickleError(LoadError):
 
 class UnsupportedModelError(LoadError):
     """A valid NVIDIA pickle whose architecture or configuration we refuse to mis-build."""
+
+
+class InputError(ValueError):
+    """A user's input file (photo, landmarks JSON) is missing, unreadable or unusable (no face in it)."""
+
+
+class MissingExtraError(ImportError):
+    """An optional feature needs packages that are not installed; the message names the pip extra."""

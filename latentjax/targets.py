@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from latentjax.errors import InputError
+
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -70,13 +72,11 @@ def center_crop_resize(a: np.ndarray, resolution: int) -> np.ndarray:
     return np.clip(a, 0.0, 1.0).astype(np.float32)
 
 
-def load_target(path: str | os.PathLike, resolution: int, channels: int = 3) -> np.ndarray:
-    """Image file -> [1, R, R, channels] float32 in [-1, 1] (channels 3 or 1).
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Image file -> [H, W, 1 or 3] float32 in [0, 1], EXIF orientation applied (see the module docstring).
 
-    Raises ValueError naming the file when it is missing, unreadable or not an image.
+    Raises InputError (a ValueError) naming the file when it is missing, unreadable, empty or not an image.
     """
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, got {channels}")
     path = Path(path)
     try:
         with Image.open(path) as img:
@@ -84,11 +84,22 @@ def load_target(path: str | os.PathLike, resolution: int, channels: int = 3) -> 
             img = ImageOps.exif_transpose(img)
             a = image_to_float(img)
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise ValueError(f"{path}: cannot read as an image ({type(e).__name__}: {e})") from None
+        raise InputError(f"{path}: cannot read as an image ({type(e).__name__}: {e})") from None
     if a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{path}: empty image")
+        raise InputError(f"{path}: empty image")
+    return a
+
+
+def load_target(path: str | os.PathLike, resolution: int, channels: int = 3) -> np.ndarray:
+    """Image file -> [1, R, R, channels] float32 in [-1, 1] (channels 3 or 1).
+
+    Raises ValueError naming the file when it is missing, unreadable or not an image.
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
+    a = read_image(path)
     if channels == 3 and a.shape[-1] == 1:
         a = np.repeat(a, 3, axis=-1)
     elif channels == 1 and a.shape[-1] == 3:

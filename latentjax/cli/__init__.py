@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from latentjax.cli import convert, directions, edit, figures, flow, generate, metrics, project, sample
+from latentjax.cli import align, convert, directions, edit, figures, flow, generate, metrics, project, sample
 
 # Order of the sub-commands in --help.
-COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, convert)
+COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, align, convert)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from latentjax.errors import LoadError
+    from latentjax.errors import LoadError, MissingExtraError
 
     args = build_parser().parse_args(argv)
     if getattr(args, "batch", 1) < 1:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (LoadError, ValueError, FileExistsError) as e:
+    except (LoadError, ValueError, FileExistsError, MissingExtraError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 
