@@ -194,7 +194,7 @@ def warp_face(
     # Shrink: a quad over twice the output size is first brought near it (integer factor, Lanczos).
     shrink = int(np.floor(qsize / size * 0.5))
     if shrink > 1:
-        rsize = (int(np.rint(img.width / shrink)), int(np.rint(img.height / shrink)))
+        rsize = (max(1, int(np.rint(img.width / shrink))), max(1, int(np.rint(img.height / shrink))))
         img = img.resize(rsize, Image.Resampling.LANCZOS)
         quad /= shrink
         qsize /= shrink
@@ -397,11 +397,14 @@ def _faces_for(path: Path, given: str, table: Mapping[str, list[np.ndarray]]) ->
 
 @dataclass(frozen=True)
 class AlignResult:
-    """One photo: the files written (best face first), their faces; `error` (nothing written) on failure."""
+    """One photo: the files written (best face first) with, per face, its FaceQuad, the landmarks used
+    and dlib's score (None for given landmarks); `error` (and nothing written) on failure."""
 
     source: str
     outputs: tuple[Path, ...] = ()
-    faces: tuple[AlignedFace, ...] = field(default=(), repr=False)
+    quads: tuple[FaceQuad, ...] = field(default=(), repr=False)
+    landmarks: tuple[np.ndarray, ...] = field(default=(), repr=False)
+    scores: tuple[float | None, ...] = ()
     error: str | None = None
 
 
@@ -463,25 +466,29 @@ def align_images(
                     raise InputError(f"{src}: no entry for it in the landmarks file")
                 chosen = [(np.asarray(lm, np.float64), None) for lm in entry]
             chosen = chosen if all_faces else chosen[:1]
-            faces = []
-            for k, (lm, score) in enumerate(chosen):
-                where = f"{src}" + (f" face {k}" if all_faces else "")
-                try:
-                    fq = face_quad(lm)
-                    img = warp_face(photo, fq, size, transform_size)
-                except ValueError as e:
-                    raise InputError(f"{where}: {e}") from None
-                faces.append(AlignedFace(image=img, quad=fq, landmarks=lm, score=score))
-            names = [out / (f"{stem}_{k}.png" if all_faces else f"{stem}.png") for k in range(len(faces))]
+            names = [out / (f"{stem}_{k}.png" if all_faces else f"{stem}.png") for k in range(len(chosen))]
             clash = [n for n in names if n in written]
             if clash:
                 raise InputError(f"{src}: output {clash[0]} was already written for another photo; rename one")
             if any(n.resolve() == Path(src).resolve() for n in names):
                 raise InputError(f"{src}: its output would overwrite it; choose another output directory")
-            for name, face in zip(names, faces):  # all faces aligned before the first file is written
-                _write_png(name, face.image)
+            images, quads = [], []
+            for k, (lm, _) in enumerate(chosen):
+                try:
+                    quads.append(face_quad(lm))
+                    images.append(warp_face(photo, quads[-1], size, transform_size))
+                except ValueError as e:
+                    raise InputError(f"{src}" + (f" face {k}" if all_faces else "") + f": {e}") from None
+            for name, img in zip(names, images):  # every face aligned before the first file is written
+                _write_png(name, img)
             written.update(names)
-            res = AlignResult(source=src, outputs=tuple(names), faces=tuple(faces))
+            res = AlignResult(
+                source=src,
+                outputs=tuple(names),
+                quads=tuple(quads),
+                landmarks=tuple(lm for lm, _ in chosen),
+                scores=tuple(score for _, score in chosen),
+            )
         except InputError as e:
             res = AlignResult(source=src, error=str(e))
         results.append(res)

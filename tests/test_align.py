@@ -196,6 +196,8 @@ def test_warp_contracts_and_refusals():
     np.testing.assert_array_equal(out, warp_face(np.repeat(grey[..., None], 3, -1), fq, 32, 64))
     assert (out[..., 0] == out[..., 1]).all()  # greyscale stays grey
     assert warp_face(grey, fq, 96, 64).shape == (96, 96, 3)  # size above transform_size: warped at size
+    strip = np.full((3, 300), 77, np.uint8)  # a huge face on a 3-px strip: shrunk to 1 px tall, then padded
+    np.testing.assert_array_equal(warp_face(strip, face_quad(kp * 100), 16, 32), 77)
     with pytest.raises(ValueError, match="uint8"):
         warp_face(grey.astype(np.float32), fq, 32)
     with pytest.raises(ValueError, match="shape"):
@@ -279,6 +281,8 @@ def test_align_images_with_given_landmarks_needs_no_detector(tmp_path, monkeypat
     )
     assert "x.png: no such file" in res[2].error and "no entry for it" in res[3].error
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p_0.png", "two_0.png", "two_1.png"]
+    np.testing.assert_allclose(res[1].quads[1].quad, face_quad(kp).quad + 5)
+    assert res[1].scores == (None, None) and res[2].outputs == () and res[2].quads == ()
     before = photo.read_bytes()  # aligning a photo into its own folder never overwrites it
     (res,) = align_images([photo], tmp_path, 32, landmarks=tmp_path / "lm.json", transform_size=64)
     assert "would overwrite it" in res.error and photo.read_bytes() == before
@@ -402,6 +406,12 @@ def test_detections_ranked_by_score_and_thresholded(astronaut):
     assert patch.score < align.MIN_SCORE and abs((patch.box[2] - patch.box[0]) - (right - left)) <= 5
     assert len(align.detect_faces(photo)) == 1
     np.testing.assert_allclose(res.landmarks, all_dets[0].landmarks)
+    # a photo over DETECT_MAX_SIDE is detected on a smaller copy; landmarks still come in full-size pixels
+    big = np.asarray(Image.fromarray(photo).resize((1536, 1536), Image.Resampling.LANCZOS))
+    (face,) = align.detect_faces(big)
+    assert face.box[0] < 3 * 220 < face.box[2] and face.box[1] < 3 * 120 < face.box[3]
+    err = np.linalg.norm(key_points(face.landmarks) / 3 - key_points(all_dets[0].landmarks), axis=1)
+    assert err.max() < 2.0, err  # key points within 2 px of the 512² photo's
 
 
 @needs_dlib
@@ -452,11 +462,11 @@ def test_cli_no_face_several_faces_all_faces(tmp_path, astronaut, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["two.png"]
     faces = align.detect_faces(pair)
     assert len(faces) == 2 and faces[0].score > faces[1].score
-    best = align_face(pair, faces[0].landmarks, 64).image
-    np.testing.assert_array_equal(load(out / "two.png"), best)
 
     assert main(["align", str(two), "--size", "64", "--outdir", str(out), "--all-faces"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["two.png", "two_0.png", "two_1.png"]
-    np.testing.assert_array_equal(load(out / "two_0.png"), best)
-    np.testing.assert_array_equal(load(out / "two_1.png"), align_face(pair, faces[1].landmarks, 64).image)
+    second = align_face(pair, faces[1].landmarks, 64).image
+    np.testing.assert_array_equal(load(out / "two_1.png"), second)  # the lower-scored face
+    np.testing.assert_array_equal(load(out / "two_0.png"), load(out / "two.png"))  # default = best
+    assert not np.array_equal(load(out / "two_0.png"), second)  # (the same person: alike, not identical)
     assert "two_1.png" in capsys.readouterr().out

@@ -12,7 +12,7 @@ def cmd_align(args) -> int:
         if res.error:
             print(f"error: {res.error}", file=sys.stderr)
             return
-        scores = [f.score for f in res.faces]
+        scores = res.scores
         how = "given landmarks" if scores[0] is None else "score " + ", ".join(f"{s:.2f}" for s in scores)
         print(f"[{i + 1}/{n}] {res.source} -> {', '.join(str(p) for p in res.outputs)} ({how})")
 
