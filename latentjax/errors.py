@@ -19,3 +19,7 @@ class InputError(ValueError):
 
 class MissingExtraError(ImportError):
     """An optional feature needs packages that are not installed; the message names the pip extra."""
+
+
+class ExportError(ValueError):
+    """A model the requested output format cannot express (the message says what and why)."""

@@ -1,4 +1,4 @@
-"""`latentjax convert | info`: convert official pickles; describe a model."""
+"""`latentjax convert | info`: convert between model formats; describe a model."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 
 
 def cmd_convert(args) -> int:
-    from latentjax.checkpoint import save_generator
-    from latentjax.convert import read_generator_pickle
+    from latentjax.export import convert_model
 
-    cfg, variables = read_generator_pickle(args.pickle, args.network)
-    out = save_generator(args.outdir, cfg, variables, overwrite=args.overwrite)
-    print(f"converted {args.pickle} ({cfg.arch}, {cfg.resolution}x{cfg.resolution}) -> {out}")
+    r = convert_model(args.src, args.out, args.network, args.overwrite, args.drop_conv_clamp, args.d_seed)
+    c = r.config
+    print(f"converted {args.src} ({c.arch}, {c.resolution}x{c.resolution}) -> {r.out} ({r.format})")
+    for note in r.notes:
+        print(f"  {note}")
     return 0
 
 
@@ -35,11 +36,21 @@ def cmd_info(args) -> int:
 
 
 def register(sub) -> None:
-    c = sub.add_parser("convert", help="convert an official pickle to an orbax checkpoint directory")
-    c.add_argument("pickle")
-    c.add_argument("outdir")
-    c.add_argument("--network", default=None, help="Gs/G/D (TF) or G_ema/G (PyTorch); default Gs / G_ema")
+    c = sub.add_parser(
+        "convert",
+        help="convert a model: OUT.pt = rosinality checkpoint, OUT.pkl = NVIDIA TF-era pickle, else our checkpoint dir",
+    )
+    c.add_argument("src", help="official pickle, rosinality .pt, converted checkpoint dir or shipped model name")
+    c.add_argument("out", help="*.pt / *.pth (rosinality), *.pkl (NVIDIA (G, D, Gs) pickle) or a directory")
+    c.add_argument("--network", default=None, help="Gs/G (TF), G_ema/G (PyTorch), g_ema/g (rosinality)")
     c.add_argument("--overwrite", action="store_true")
+    c.add_argument(
+        "--drop-conv-clamp",
+        action="store_true",
+        help=".pt only: export an ADA model whose conv_clamp rosinality cannot express (images agree while "
+        "no activation reaches the clamp)",
+    )
+    c.add_argument("--d-seed", type=int, default=0, help=".pkl only: seed of the untrained D for a G-only source")
     c.set_defaults(func=cmd_convert)
 
     i = sub.add_parser("info", help="print architecture, resolution, latent sizes, parameter count")

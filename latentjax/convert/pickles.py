@@ -1,4 +1,5 @@
-"""Entry point: sniff an NVIDIA pickle's format and convert it safely."""
+"""Entry point: sniff a model file's format (NVIDIA TF pickle, NVIDIA PyTorch snapshot, rosinality
+`torch.save` checkpoint) and convert it safely."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import os
 import pickletools
 
 from latentjax.config import GeneratorConfig
+from latentjax.convert.rosinality import read_rosinality
 from latentjax.convert.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, restricted_loads
 from latentjax.convert.tf_pickle import TF_GLOBALS, read_tf_pickle
 from latentjax.convert.torch_pickle import TORCH_GLOBALS, read_torch_pickle
+from latentjax.convert.torch_storage import is_torch_save
 from latentjax.errors import LoadError
 
 
@@ -29,8 +32,9 @@ def _globals_of(data: bytes, source: str) -> set[str]:
 
 
 def read_generator_pickle(path: str | os.PathLike, network: str | None = None) -> tuple[GeneratorConfig, dict]:
-    """Official pickle -> (config, variables). TF (G, D, Gs) tuples use Gs by default, PyTorch
-    snapshots G_ema. Raises LoadError / UnsafePickleError / UnsupportedModelError."""
+    """Official pickle or rosinality `.pt` -> (config, variables). TF (G, D, Gs) tuples use Gs by
+    default, PyTorch snapshots G_ema, rosinality checkpoints g_ema.
+    Raises LoadError / UnsafePickleError / UnsupportedModelError."""
     source = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -39,8 +43,8 @@ def read_generator_pickle(path: str | os.PathLike, network: str | None = None) -
         raise LoadError(f"cannot read {source}: {e.strerror or e}") from None
     if not data:
         raise LoadError(f"{source}: empty file")
-    if data[:4] == b"PK\x03\x04":
-        raise LoadError(f"{source}: a zip archive (torch.save / checkpoint?), not an NVIDIA network pickle")
+    if is_torch_save(data):
+        return read_rosinality(data, source, network)
     if data[:1] != b"\x80":
         raise LoadError(f"{source}: not a pickle (no protocol header)")
     mods = _globals_of(data, source)

@@ -53,6 +53,9 @@ _HONOURED = {
     "force_clean_graph",
     "fused_modconv",
     "return_dlatents",
+    "conv_clamp",  # StyleGAN2-ADA (TF): activation clamp, honoured
+    "num_fp16_res",  # StyleGAN2-ADA (TF): fp16 on GPU only; we compute in float32 as on CPU
+    "w_avg_beta",  # training-only (w_avg update rate)
 }
 _FIXED = {
     "label_size": 0,
@@ -107,6 +110,15 @@ def _get(v: dict, name: str, source: str) -> np.ndarray:
     if name not in v:
         raise LoadError(f"{source}: missing TF variable '{name}'")
     return v[name]
+
+
+def stylegan2_tf_layers(cfg: GeneratorConfig) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(TF scope, our layer) of `G_synthesis_stylegan2`'s modulated convs, in noise-input order
+    (noise{i} feeds convs[i]), and of its ToRGB layers."""
+    convs = [("4x4/Conv", "b4_conv1")]
+    for r in cfg.block_resolutions[1:]:
+        convs += [(f"{r}x{r}/Conv0_up", f"b{r}_conv0"), (f"{r}x{r}/Conv1", f"b{r}_conv1")]
+    return convs, [(f"{r}x{r}/ToRGB", f"b{r}_torgb") for r in cfg.block_resolutions]
 
 
 def read_tf_pickle(obj, source: str, network: str = "Gs") -> tuple[GeneratorConfig, dict]:
@@ -170,6 +182,9 @@ def read_tf_pickle(obj, source: str, network: str = "Gs") -> tuple[GeneratorConf
         normalize_latents=bool(kwargs.get("normalize_latents", True)),
         name=source,
     )
+    clamp = kwargs.get("conv_clamp")
+    if arch == "stylegan" and clamp is not None:
+        raise UnsupportedModelError(f"{source}: conv_clamp={clamp!r} on a StyleGAN (v1) network")
     if arch == "stylegan":
         cfg = GeneratorConfig(
             **common,
@@ -177,7 +192,11 @@ def read_tf_pickle(obj, source: str, network: str = "Gs") -> tuple[GeneratorConf
             fused_up=tuple(fused is True or (fused == "auto" and 2**r >= 128) for r in range(3, log2 + 1)),
         )
     else:
-        cfg = GeneratorConfig(**common, resample_taps=tuple(kwargs.get("resample_kernel", [1, 3, 3, 1])))
+        cfg = GeneratorConfig(
+            **common,
+            resample_taps=tuple(kwargs.get("resample_kernel", [1, 3, 3, 1])),
+            conv_clamp=None if clamp is None else float(clamp),
+        )
 
     a: dict[tuple[str, ...], np.ndarray] = {}
     for i in range(n_map):
@@ -202,15 +221,12 @@ def read_tf_pickle(obj, source: str, network: str = "Gs") -> tuple[GeneratorConf
         a[("params", S, "torgb_weight")] = _get(sv, "ToRGB_lod0/weight", source)
         a[("params", S, "torgb_bias")] = _get(sv, "ToRGB_lod0/bias", source)
     else:
-        layers = [("4x4/Conv", "b4_conv1")]
-        for r in range(3, log2 + 1):
-            layers += [(f"{2**r}x{2**r}/Conv0_up", f"b{2**r}_conv0"), (f"{2**r}x{2**r}/Conv1", f"b{2**r}_conv1")]
+        layers, rgb = stylegan2_tf_layers(cfg)
         for i, (tf, me) in enumerate(layers):
             a[("params", S, me, "weight")] = _get(sv, f"{tf}/weight", source)
             a[("params", S, me, "noise_strength")] = _get(sv, f"{tf}/noise_strength", source)
             a[("params", S, me, "bias")] = _get(sv, f"{tf}/bias", source)
             a[("buffers", S, me, "noise_const")] = _get(sv, f"noise{i}", source)[0, 0]
-        rgb = [(f"{2**r}x{2**r}/ToRGB", f"b{2**r}_torgb") for r in range(2, log2 + 1)]
         for tf, me in layers + rgb:
             a[("params", S, me, "affine_weight")] = _get(sv, f"{tf}/mod_weight", source)
             a[("params", S, me, "affine_bias")] = _get(sv, f"{tf}/mod_bias", source) + 1.0  # official +1

@@ -4,36 +4,20 @@ The file is `pickle.dump(dict(G=..., D=..., G_ema=..., ...))`; every network is 
 `torch_utils.persistence` object: `_reconstruct_persistent_obj(meta)` with meta['state'] the
 nn.Module `__dict__` and meta['module_src'] the Python source NVIDIA's loader would exec. We
 keep the state and never look at the source. Tensors are `_rebuild_tensor_v2(storage, ...)`
-over storages pickled as `torch.storage._load_from_bytes(legacy torch.save bytes)`, which we
-decode here: magic, protocol, sys-info and object pickles, the key list, then per storage an
-int64 element count and the raw little-endian data.
+over storages pickled as `torch.storage._load_from_bytes(legacy torch.save bytes)`, decoded by
+`torch_storage.load_legacy` (shared with the rosinality reader).
 """
 
 from __future__ import annotations
 
-import io
-import struct
-
 import numpy as np
 
 from latentjax.config import GeneratorConfig
-from latentjax.convert.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, EasyDict, Record, RestrictedUnpickler
+from latentjax.convert.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, EasyDict, Record
+from latentjax.convert.torch_storage import TENSOR_GLOBALS, load_legacy
 from latentjax.convert.variables import build_variables
-from latentjax.errors import LoadError, UnsafePickleError, UnsupportedModelError
-
-_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-_STORAGE_DTYPES = {
-    "FloatStorage": np.float32,
-    "DoubleStorage": np.float64,
-    "HalfStorage": np.float16,
-    "LongStorage": np.int64,
-    "IntStorage": np.int32,
-    "ShortStorage": np.int16,
-    "CharStorage": np.int8,
-    "ByteStorage": np.uint8,
-    "BoolStorage": np.bool_,
-    "BFloat16Storage": "bfloat16",
-}
+from latentjax.errors import LoadError, UnsupportedModelError
+from latentjax.ops.fir import canonical_taps
 
 
 class PersistentRecord(Record):
@@ -50,79 +34,14 @@ def _reconstruct_persistent_obj(meta):
     return PersistentRecord(meta)
 
 
-class _StorageType:
-    def __init__(self, name):
-        self.name = name
-
-
-def _decode_storage(data: bytes) -> np.ndarray:
-    """Legacy `torch.save(storage)` bytes -> 1-D numpy array of the storage's elements."""
-    f = io.BytesIO(data)
-    found = {}
-
-    def persistent_load(pid):
-        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
-            raise LoadError(f"unexpected persistent id in tensor storage: {pid!r:.80}")
-        found["type"], found["key"], found["numel"] = pid[1].name, str(pid[2]), int(pid[4])
-        found["view"] = pid[5] if len(pid) > 5 else None
-        return ("storage", pid[2])
-
-    allowed = {**{("torch", k): _StorageType(k) for k in _STORAGE_DTYPES}}
-    try:
-        u = lambda: RestrictedUnpickler(f, allowed, persistent_load).load()  # noqa: E731
-        if u() != _LEGACY_MAGIC:
-            raise LoadError("tensor storage is not in torch's legacy serialisation format")
-        u()  # protocol version
-        info = u()
-        if not isinstance(info, dict) or not info.get("little_endian", True):
-            raise LoadError("big-endian tensor storages are not supported")
-        u()  # the storage object itself (a persistent id, recorded above)
-        keys = u()
-        if "key" not in found or not isinstance(keys, list) or keys != [found["key"]]:
-            raise LoadError("tensor storage record is malformed")
-        (count,) = struct.unpack("<q", f.read(8))
-    except (LoadError, UnsafePickleError):
-        raise
-    except Exception as e:
-        raise LoadError(f"corrupt tensor storage ({type(e).__name__}: {e})") from None
-    dt = _STORAGE_DTYPES[found["type"]]
-    itemsize = 2 if dt == "bfloat16" else np.dtype(dt).itemsize
-    raw = f.read(count * itemsize)
-    if count != found["numel"] or len(raw) != count * itemsize:
-        raise LoadError(f"truncated tensor storage: {len(raw)} of {count * itemsize} bytes")
-    if dt == "bfloat16":
-        return (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
-    arr = np.frombuffer(raw, np.dtype(dt).newbyteorder("<"))
-    if found["view"] is not None:  # pre-1.0 storage views: (root key, offset, size)
-        _, off, size = found["view"]
-        arr = arr[off : off + size]
-    return arr
-
-
 def _load_from_bytes(data):
+    """`torch.storage._load_from_bytes`: a storage saved in torch's legacy format -> 1-D array."""
     if not isinstance(data, bytes | bytearray):
         raise LoadError("tensor storage payload is not bytes")
-    return _decode_storage(bytes(data))
-
-
-def _rebuild_tensor(storage, offset, size, stride, *_ignored):
+    storage = load_legacy(bytes(data), {}, "tensor storage")
     if not isinstance(storage, np.ndarray):
-        raise LoadError("tensor without a decoded storage")
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    if len(size) != len(stride) or any(s < 0 for s in size + stride):
-        raise LoadError(f"bad tensor geometry size={size} stride={stride}")
-    if 0 in size:
-        return np.zeros(size, storage.dtype)
-    last = int(offset) + sum((n - 1) * s for n, s in zip(size, stride))
-    if offset < 0 or last >= storage.size:
-        raise LoadError(f"tensor of size {size} reads past its storage of {storage.size} elements")
-    item = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(storage[int(offset) :], size, tuple(s * item for s in stride))
-    return np.array(view)
-
-
-def _rebuild_parameter(data, *_ignored):
-    return data
+        raise LoadError("tensor storage record holds something other than one storage")
+    return storage
 
 
 TORCH_GLOBALS = {
@@ -130,9 +49,7 @@ TORCH_GLOBALS = {
     **BUILTIN_GLOBALS,
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,
     ("dnnlib.util", "EasyDict"): EasyDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    **TENSOR_GLOBALS,
     ("torch.storage", "_load_from_bytes"): _load_from_bytes,
 }
 
@@ -198,7 +115,7 @@ def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[Generat
         mapping_layers=n_map,
         mapping_fmaps=_tensor(fc0, "weight", source).shape[0],
         mapping_lr_mul=lr_mul,
-        resample_taps=tuple(float(t) for t in taps / taps.max()),
+        resample_taps=canonical_taps(taps),
         conv_clamp=None if clamp is None else float(clamp),
         name=source,
     )

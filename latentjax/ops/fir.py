@@ -25,6 +25,16 @@ def setup_filter(taps: Sequence[float], gain: float = 1.0) -> np.ndarray:
     return (f / f.sum() * gain).astype(np.float32)
 
 
+def canonical_taps(taps: Sequence[float]) -> tuple[float, ...]:
+    """1-D filter taps scaled so the smallest is 1, near-integers snapped (1e-5): [0.33, 1, 1,
+    0.33] -> (1.0, 3.0, 3.0, 1.0). `setup_filter` normalises, so the filter is unchanged."""
+    t = np.asarray(taps, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0 or np.any(t <= 0):
+        raise ValueError(f"filter taps must be positive and 1-D, got {taps!r}")
+    t = t / t.min()
+    return tuple(float(np.round(x)) if abs(x - np.round(x)) < 1e-5 else float(x) for x in t)
+
+
 def depthwise_conv(x: jax.Array, f: jax.Array | np.ndarray, padding) -> jax.Array:
     """Correlate every channel of x: [N, H, W, C] with the same 2-D filter f: [kh, kw]."""
     c = x.shape[-1]
