@@ -15,7 +15,7 @@ from latentjax.convert.torch_storage import is_torch_save
 from latentjax.errors import LoadError
 
 
-def _globals_of(data: bytes, source: str) -> set[str]:
+def pickle_globals(data: bytes, source: str) -> set[str]:
     """Module names the pickle imports, read from its opcodes without executing anything."""
     mods, strings = set(), []
     try:
@@ -47,7 +47,7 @@ def read_generator_pickle(path: str | os.PathLike, network: str | None = None) -
         return read_rosinality(data, source, network)
     if data[:1] != b"\x80":
         raise LoadError(f"{source}: not a pickle (no protocol header)")
-    mods = _globals_of(data, source)
+    mods = pickle_globals(data, source)
     if "dnnlib.tflib.network" in mods:
         obj = restricted_loads(data, TF_GLOBALS, source)
         return read_tf_pickle(obj, source, network or "Gs")

@@ -54,14 +54,14 @@ TORCH_GLOBALS = {
 }
 
 
-def _mod(rec, name: str, source: str) -> PersistentRecord:
+def submodule(rec, name: str, source: str) -> PersistentRecord:
     mods = rec.meta["state"].get("_modules", {})
     if name not in mods or not isinstance(mods[name], PersistentRecord):
         raise LoadError(f"{source}: {rec.meta.get('class_name')} has no module '{name}'")
     return mods[name]
 
 
-def _tensor(rec, name: str, source: str) -> np.ndarray:
+def module_tensor(rec, name: str, source: str) -> np.ndarray:
     st = rec.meta["state"]
     for group in ("_parameters", "_buffers"):
         if name in st.get(group, {}):
@@ -77,7 +77,7 @@ def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[Generat
     if not isinstance(g, PersistentRecord) or g.meta.get("class_name") != "Generator":
         raise UnsupportedModelError(f"{source}: '{network}' is not a persistent Generator")
     st = g.meta["state"]
-    syn, mp = _mod(g, "synthesis", source), _mod(g, "mapping", source)
+    syn, mp = submodule(g, "synthesis", source), submodule(g, "mapping", source)
     if "b4" not in syn.meta["state"].get("_modules", {}):
         raise UnsupportedModelError(
             f"{source}: synthesis network has no b4 block: this is the "
@@ -88,23 +88,23 @@ def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[Generat
     res, w_dim = int(st["img_resolution"]), int(st["w_dim"])
     log2 = res.bit_length() - 1
     n_map = sum(1 for k in mp.meta["state"]["_modules"] if k.startswith("fc"))
-    fc0 = _mod(mp, "fc0", source)
+    fc0 = submodule(mp, "fc0", source)
     lr_mul = float(fc0.meta["state"].get("bias_gain", 0.01))
-    blocks = [_mod(syn, f"b{2**r}", source) for r in range(2, log2 + 1)]
+    blocks = [submodule(syn, f"b{2**r}", source) for r in range(2, log2 + 1)]
     for b in blocks:
         arch = b.meta["state"].get("architecture", "skip")
         if arch != "skip":
             raise UnsupportedModelError(f"{source}: block architecture '{arch}' (only 'skip')")
-    conv1 = _mod(blocks[0], "conv1", source)
+    conv1 = submodule(blocks[0], "conv1", source)
     clamp = conv1.meta["state"].get("conv_clamp")
     if conv1.meta["state"].get("use_noise", True) is not True:
         raise UnsupportedModelError(f"{source}: use_noise=False generators are not supported")
-    f = _tensor(_mod(blocks[-1], "conv0", source) if len(blocks) > 1 else conv1, "resample_filter", source)
+    f = module_tensor(submodule(blocks[-1], "conv0", source) if len(blocks) > 1 else conv1, "resample_filter", source)
     taps = f.sum(axis=1)
     if not np.allclose(np.outer(taps, taps) / taps.sum() ** 2, f, atol=1e-6):
         raise UnsupportedModelError(f"{source}: non-separable resample filter")
-    channels = [_tensor(blocks[0], "const", source).shape[0]]
-    channels += [_tensor(_mod(b, "conv1", source), "weight", source).shape[0] for b in blocks[1:]]
+    channels = [module_tensor(blocks[0], "const", source).shape[0]]
+    channels += [module_tensor(submodule(b, "conv1", source), "weight", source).shape[0] for b in blocks[1:]]
     cfg = GeneratorConfig(
         arch="stylegan2",
         resolution=res,
@@ -113,7 +113,7 @@ def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[Generat
         channels=tuple(channels),
         img_channels=int(st.get("img_channels", 3)),
         mapping_layers=n_map,
-        mapping_fmaps=_tensor(fc0, "weight", source).shape[0],
+        mapping_fmaps=module_tensor(fc0, "weight", source).shape[0],
         mapping_lr_mul=lr_mul,
         resample_taps=canonical_taps(taps),
         conv_clamp=None if clamp is None else float(clamp),
@@ -122,25 +122,25 @@ def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[Generat
 
     a: dict[tuple[str, ...], np.ndarray] = {}
     for i in range(n_map):
-        fc = _mod(mp, f"fc{i}", source)
-        a[("params", "mapping_network", f"fc{i}_weight")] = _tensor(fc, "weight", source).T
-        a[("params", "mapping_network", f"fc{i}_bias")] = _tensor(fc, "bias", source)
-    a[("buffers", "mapping_network", "w_avg")] = _tensor(mp, "w_avg", source)
+        fc = submodule(mp, f"fc{i}", source)
+        a[("params", "mapping_network", f"fc{i}_weight")] = module_tensor(fc, "weight", source).T
+        a[("params", "mapping_network", f"fc{i}_bias")] = module_tensor(fc, "bias", source)
+    a[("buffers", "mapping_network", "w_avg")] = module_tensor(mp, "w_avg", source)
     S = "synthesis_network"
-    a[("params", S, "const")] = _tensor(blocks[0], "const", source).transpose(1, 2, 0)
+    a[("params", S, "const")] = module_tensor(blocks[0], "const", source).transpose(1, 2, 0)
     for r, b in zip(range(2, log2 + 1), blocks):
         names = ["conv1", "torgb"] if r == 2 else ["conv0", "conv1", "torgb"]
         for n in names:
-            layer, me = _mod(b, n, source), f"b{2**r}_{n}"
-            w = _tensor(layer, "weight", source).transpose(2, 3, 1, 0)  # [O,I,k,k] -> [k,k,I,O]
+            layer, me = submodule(b, n, source), f"b{2**r}_{n}"
+            w = module_tensor(layer, "weight", source).transpose(2, 3, 1, 0)  # [O,I,k,k] -> [k,k,I,O]
             if n == "conv0":  # the PyTorch port stores the up-sampling conv's kernel flipped
                 w = w[::-1, ::-1]
-            aff = _mod(layer, "affine", source)
+            aff = submodule(layer, "affine", source)
             a[("params", S, me, "weight")] = w
-            a[("params", S, me, "bias")] = _tensor(layer, "bias", source)
-            a[("params", S, me, "affine_weight")] = _tensor(aff, "weight", source).T
-            a[("params", S, me, "affine_bias")] = _tensor(aff, "bias", source)
+            a[("params", S, me, "bias")] = module_tensor(layer, "bias", source)
+            a[("params", S, me, "affine_weight")] = module_tensor(aff, "weight", source).T
+            a[("params", S, me, "affine_bias")] = module_tensor(aff, "bias", source)
             if n != "torgb":
-                a[("params", S, me, "noise_strength")] = _tensor(layer, "noise_strength", source)
-                a[("buffers", S, me, "noise_const")] = _tensor(layer, "noise_const", source)
+                a[("params", S, me, "noise_strength")] = module_tensor(layer, "noise_strength", source)
+                a[("buffers", S, me, "noise_const")] = module_tensor(layer, "noise_const", source)
     return cfg, build_variables(cfg, a, source)

@@ -97,47 +97,46 @@ def _tf_net(rec) -> TFNet:
 def _from_snapshot(D, source: str) -> TFNet:
     """stylegan2-ada-pytorch's Discriminator (persistence record) -> TF names and layout, the
     inverse of NVIDIA legacy.py's convert_tf_discriminator."""
-    from latentjax.convert.torch_pickle import _mod, _tensor
+    from latentjax.convert.torch_pickle import module_tensor, submodule
+
+    def mod(rec, name):
+        return submodule(rec, name, source)
+
+    def tensor(rec, name):
+        return module_tensor(rec, name, source)
 
     st = D.meta["state"]
     if int(st.get("c_dim", 0)) != 0:
         raise ExportError(f"{source}: conditional discriminator (c_dim={st['c_dim']})")
     R, blocks = int(st["img_resolution"]), [int(r) for r in st["block_resolutions"]]
-    b4 = _mod(D, "b4", source)
-    if b4.meta["state"].get("architecture") != "resnet":
-        raise ExportError(f"{source}: discriminator architecture {b4.meta['state'].get('architecture')!r}")
-
-    def conv(rec):
-        return _tensor(rec, "weight", source).transpose(2, 3, 1, 0)  # [O, I, k, k] -> [k, k, I, O]
-
+    b4 = mod(D, "b4")
     var, widths = [], {}
     for r in blocks:
-        b = _mod(D, f"b{r}", source)
+        b = mod(D, f"b{r}")
         if b.meta["state"].get("architecture") != "resnet":
             raise ExportError(f"{source}: discriminator block b{r} is not 'resnet'")
-        names = (["fromrgb"] if r == R else []) + ["conv0", "conv1", "skip"]
-        for n, tf in zip(names, (["FromRGB"] if r == R else []) + ["Conv0", "Conv1_down", "Skip"]):
-            layer = _mod(b, n, source)
-            var.append((f"{r}x{r}/{tf}/weight", conv(layer)))
+        layers = ([("fromrgb", "FromRGB")] if r == R else []) + [("conv0", "Conv0"), ("conv1", "Conv1_down")]
+        for n, tf in layers + [("skip", "Skip")]:
+            layer = mod(b, n)
+            var.append((f"{r}x{r}/{tf}/weight", tensor(layer, "weight").transpose(2, 3, 1, 0)))  # OIkk -> kkIO
             if n != "skip":
-                var.append((f"{r}x{r}/{tf}/bias", _tensor(layer, "bias", source)))
-        widths[r] = _tensor(_mod(b, "conv0", source), "weight", source).shape[0]
-    mbstd = _mod(b4, "mbstd", source).meta["state"]
-    layer = _mod(b4, "conv", source)
-    var += [("4x4/Conv/weight", conv(layer)), ("4x4/Conv/bias", _tensor(layer, "bias", source))]
-    widths[4] = _tensor(layer, "weight", source).shape[0]
+                var.append((f"{r}x{r}/{tf}/bias", tensor(layer, "bias")))
+        widths[r] = tensor(mod(b, "conv0"), "weight").shape[0]
+    if b4.meta["state"].get("architecture") != "resnet":
+        raise ExportError(f"{source}: discriminator epilogue architecture {b4.meta['state'].get('architecture')!r}")
+    conv = mod(b4, "conv")
+    var += [("4x4/Conv/weight", tensor(conv, "weight").transpose(2, 3, 1, 0)), ("4x4/Conv/bias", tensor(conv, "bias"))]
+    widths[4] = tensor(conv, "weight").shape[0]
     for n, tf in (("fc", "4x4/Dense0"), ("out", "Output")):
-        layer = _mod(b4, n, source)
-        var += [(f"{tf}/weight", _tensor(layer, "weight", source).T), (f"{tf}/bias", _tensor(layer, "bias", source))]
+        var += [(f"{tf}/weight", tensor(mod(b4, n), "weight").T), (f"{tf}/bias", tensor(mod(b4, n), "bias"))]
     res = sorted(widths)
     fmap_base, fmap_max = fmap_for(res, [widths[r] for r in res], f"{source} (D)")
+    mbstd = mod(b4, "mbstd").meta["state"]
     kw = dict(num_channels=int(st["img_channels"]), resolution=R, label_size=0, fmap_base=fmap_base, fmap_max=fmap_max)
     kw.update(mbstd_group_size=mbstd.get("group_size"), mbstd_num_features=int(mbstd.get("num_channels", 1)))
-    f = _tensor(_mod(_mod(D, f"b{R}", source), "conv1", source), "resample_filter", source)
-    kw.update(resample_kwargs(f.sum(axis=1)))
-    clamp = _mod(b4, "conv", source).meta["state"].get("conv_clamp")
-    if clamp is not None:
-        kw["conv_clamp"] = float(clamp)
+    kw.update(resample_kwargs(tensor(mod(mod(D, f"b{R}"), "conv1"), "resample_filter").sum(axis=1)))
+    if conv.meta["state"].get("conv_clamp") is not None:
+        kw["conv_clamp"] = float(conv.meta["state"]["conv_clamp"])
     return TFNet("D", "D_stylegan2", kw, var)
 
 
@@ -145,7 +144,7 @@ def source_discriminator(path: str | os.PathLike) -> tuple[TFNet | None, str]:
     """The discriminator stored with the generator in `path`, as a TF network, or None (with
     the reason) when there is none we can carry: rosinality files and our checkpoints hold no
     NVIDIA-format D; TF pickles carry theirs as stored; PyTorch snapshots' resnet D is converted."""
-    from latentjax.convert.pickles import _globals_of
+    from latentjax.convert.pickles import pickle_globals
     from latentjax.convert.safe_pickle import NetworkRecord, restricted_loads
     from latentjax.convert.tf_pickle import TF_GLOBALS
     from latentjax.convert.torch_pickle import TORCH_GLOBALS, PersistentRecord
@@ -157,7 +156,7 @@ def source_discriminator(path: str | os.PathLike) -> tuple[TFNet | None, str]:
         data = f.read()
     if data[:1] != b"\x80":
         return None, "the source (a rosinality checkpoint) has no NVIDIA-format discriminator"
-    mods = _globals_of(data, p)
+    mods = pickle_globals(data, p)
     if "dnnlib.tflib.network" in mods:
         nets = restricted_loads(data, TF_GLOBALS, p)
         D = nets[1] if isinstance(nets, tuple) and len(nets) == 3 else None
