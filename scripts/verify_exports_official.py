@@ -16,7 +16,8 @@ Prints the max abs difference of every case (target <= 2e-4).
 
 rosinality's op/ package compiles CUDA/C++ extensions when imported; on the CPU its pure-PyTorch
 paths run instead, so the official side replaces `torch.utils.cpp_extension.load` by a stub
-before importing it (nothing is built). Models whose widths are not rosinality's hard-coded
+before importing it (nothing is built). NVIDIA's dnnlib imports `requests` (for URLs only): a
+stand-in module is registered when the virtualenv lacks it. Models whose widths are not rosinality's hard-coded
 ones get them through a Generator subclass that substitutes `self.channels` (args["channels"]).
 """
 
@@ -95,6 +96,9 @@ def _official(work: Path, which: str, src: str) -> None:
             out[name]["strict_load"] = np.array(1.0)
             out[name]["stock_generator"] = np.array(float(cls is ros.Generator))
     else:
+        import types
+
+        sys.modules.setdefault("requests", types.ModuleType("requests"))  # dnnlib.util imports it for URLs only
         import legacy
 
         for name, c in cases.items():

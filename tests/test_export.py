@@ -9,6 +9,7 @@ import dataclasses
 import pickle
 import pickletools
 import struct
+import types
 import zipfile
 from pathlib import Path
 
@@ -365,6 +366,11 @@ def test_inexpressible_configs_are_refused():
     ):
         with pytest.raises(ExportError, match=match):
             rosinality_checkpoint(c, variables=None)  # refused before any weight is read
+    sg3 = types.SimpleNamespace(arch="stylegan3", name="sg3")  # whatever config StyleGAN3 gets, it is refused
+    with pytest.raises(ExportError, match="stylegan3 generator; rosinality"):
+        rosinality_checkpoint(sg3, variables=None)
+    with pytest.raises(ExportError, match="stylegan3 generator; the TF-era"):
+        nvidia_networks(sg3, variables=None)
     c = cfg(channels=(4, 8, 8))  # widths growing with resolution: no (fmap_base, fmap_max) gives them
     with pytest.raises(ExportError, match="min\\(channel_base"):
         nvidia_networks(c, variables=None)
