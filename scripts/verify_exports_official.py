@@ -161,7 +161,9 @@ def _stock_model(work: Path) -> Path:
     return save_generator(work / "stock_src", cfg, v)
 
 
-def _ours(work: Path) -> dict:
+def _ours(work: Path, only: set[str] | None = None) -> dict:
+    if str(ROOT) not in sys.path:  # this checkout's latentjax, not an installed one
+        sys.path.insert(0, str(ROOT))
     from latentjax import load_generator
     from latentjax.export import convert_model
     from latentjax.latent import style_mix
@@ -169,6 +171,8 @@ def _ours(work: Path) -> dict:
     cases = {}
     rng = np.random.RandomState(123)
     for name, (src, pt, pkl, drop) in _models().items():
+        if only and name not in only:
+            continue
         src = _stock_model(work) if src is None else src
         G = load_generator(src)
         c = G.config
@@ -196,7 +200,9 @@ def _ours(work: Path) -> dict:
             if on:
                 r = convert_model(src, work / f"{name}{suffix}", drop_conv_clamp=drop)
                 print(f"exported {name}{suffix}: " + " | ".join(r.notes[:1]))
-        orig = str(src) if str(src).endswith(".pkl") else ""
+        # legacy.py must load the original too: TF pickles; the ADA fixture's snapshot stores no
+        # module source (legacy cannot rebuild it), but it was made from the TF fixture, so that one
+        orig = {"sg2_tf": str(src), "sg2ada_clamp": str(GOLDEN / "stylegan2/sg2_r32_z64_m8.pkl")}.get(name, "")
         cases[name] = {"pt": pt, "pkl": pkl, "orig": orig}
     (work / "cases.json").write_text(json.dumps(cases))
     return cases
@@ -223,6 +229,8 @@ def _compare(work: Path, cases: dict, which: str) -> bool:
             elif k == "D_logits":
                 ok &= bool(np.all(np.isfinite(t)))
                 row.append(f"D runs ({t.shape[0]} logits, finite: {bool(np.all(np.isfinite(t)))})")
+            elif k == "stock_generator":  # information: unpatched Generator, or widths substituted
+                row.append("stock Generator" if float(t) == 1.0 else "Generator with args['channels'] widths")
             else:
                 ok &= float(t) == 1.0
                 row.append(f"{k} {'yes' if float(t) == 1.0 else 'NO'}")
@@ -236,6 +244,7 @@ def main() -> int:
     ap.add_argument("--rosinality", help="rosinality/stylegan2-pytorch source tree")
     ap.add_argument("--ada", help="NVlabs/stylegan2-ada-pytorch source tree")
     ap.add_argument("--sg3", help="NVlabs/stylegan3 source tree")
+    ap.add_argument("--only", help="comma-separated model names (default: all): " + ", ".join(_models()))
     ap.add_argument("--official", nargs=3, metavar=("WORK", "WHICH", "SRC"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.official:
@@ -243,7 +252,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        cases = _ours(work)
+        cases = _ours(work, set(args.only.split(",")) if args.only else None)
         ok = True
         for which, src in (("rosinality", args.rosinality), ("ada", args.ada), ("sg3", args.sg3)):
             if not src:
