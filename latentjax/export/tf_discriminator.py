@@ -8,6 +8,10 @@ Discriminator: `{R}x{R}/FromRGB` (1x1, top block only); per block r = R..8 `{r}x
 bias); then `4x4/Conv` (ch(4) + mbstd features -> ch(4)), `4x4/Dense0` (16 ch(4) -> ch(4)),
 `Output` (ch(4) -> 1). Conv weights [k, k, in, out], dense [in, out]; ch(r) = min(2
 fmap_base // r, fmap_max).
+
+An untrained D is marked in extra state entries (`untrained`, `seed`) and in its
+build_module_src, not in static_kwargs: NVIDIA's legacy.py raises on any static kwarg it does
+not know, so a marker there would make the file unloadable.
 """
 
 from __future__ import annotations
