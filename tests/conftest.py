@@ -88,3 +88,53 @@ def tiny_sg1():
 
     cfg = GeneratorConfig("stylegan", 16, z_dim=8, w_dim=8, channels=(8, 8, 4), mapping_fmaps=8, fused_up=(False, True))
     return Generator(cfg, perturbed(init_variables(cfg, jax.random.key(2)), 2))
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory):
+    """latentjax studio on toyfaces-sg2, served by uvicorn on a free 127.0.0.1 port in a thread
+    (one per test session: the API and browser tests share it). Directions in its folder:
+    "tilt" (a unit W vector on all rows), "zshift" (a unit Z vector) and "coarse_pl" (a per-layer
+    W+ vector on rows 0-3). Photo inversion runs 3 pixel-MSE steps (the LPIPS path has its own tests).
+    Yields a namespace: url, studio, dirs (the directions folder)."""
+    import threading
+    import time
+    import types
+
+    import numpy as np
+    import uvicorn
+
+    from latentjax import load_generator
+    from latentjax.directions import Direction, save_direction
+    from latentjax.projector import ProjectConfig
+    from latentjax.studio.app import create_app
+    from latentjax.studio.engine import Studio
+    from latentjax.studio.server import bind, url_of
+
+    dirs = tmp_path_factory.mktemp("studio") / "directions"
+    dirs.mkdir()
+    rng = np.random.RandomState(17)
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    save_direction(dirs / "tilt.npz", Direction(unit(rng.randn(128)), "w", None, "test", "tilt"))
+    save_direction(dirs / "zshift.npz", Direction(unit(rng.randn(64)), "z", None, "test", "zshift"))
+    per_layer = rng.randn(4, 128) / np.sqrt(4 * 128)
+    save_direction(dirs / "coarse_pl.npz", Direction(per_layer, "w+", (0, 1, 2, 3), "test", "coarse_pl"))
+    (dirs / "notes.npz").write_bytes(b"not a direction")  # skipped with a log line, not fatal
+
+    G = load_generator("toyfaces-sg2")
+    config = ProjectConfig(perceptual="none", mse_weight=1.0, w_avg_samples=1000)
+    log: list[str] = []
+    studio = Studio(G, "toyfaces-sg2", dirs, invert_steps=3, project_config=config, log=log.append)
+    studio.warm_up()
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(studio), log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield types.SimpleNamespace(url=url_of(sock).rstrip("/"), studio=studio, dirs=dirs, log=log)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from latentjax.cli import align, convert, directions, edit, figures, flow, generate, metrics, project, sample
+from latentjax.cli import align, convert, directions, edit, figures, flow, generate, metrics, project, sample, serve
 
 # Order of the sub-commands in --help.
-COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, align, convert)
+COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, align, convert, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
