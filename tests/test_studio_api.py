@@ -11,6 +11,7 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -21,6 +22,7 @@ from PIL import Image
 
 from latentjax.cli import main
 from latentjax.directions import load_direction
+from latentjax.studio.engine import faces_available
 from latentjax.studio.gate import DeviceGate
 from latentjax.studio.params import RESERVED, RenderSettings, RequestError, parse_render_query
 
@@ -283,12 +285,54 @@ def test_photo_inversion_is_a_pollable_job_that_yields_a_latent(studio_server, h
         assert http.get("/render.png?seed=1").status_code == 200  # renders go on during the projection
         time.sleep(0.2)
     assert snap["state"] == "done", snap
-    assert snap["step"] == snap["steps"] == 3 and np.isfinite(snap["lpips"]) and "not aligned" in snap["alignment"]
+    assert snap["step"] == snap["steps"] == 3 and np.isfinite(snap["lpips"])
+    assert snap["alignment"].startswith(("aligned", "not aligned"))
     latent = snap["latent"]
     assert latent in http.get("/api/info").json()["latents"]
     img = render(http, latent=latent, tilt=1)
     assert img.shape == target.shape
     assert http.get("/api/jobs/job999").status_code == 404
+
+
+def test_alignment_is_used_when_it_finds_a_face_and_skipped_otherwise(monkeypatch):
+    """The studio's adapter around latentjax.align: the aligned face when there is one; the photo
+    itself (centre-cropped later) when the extra is missing or no face is found."""
+    import latentjax.align as align
+    from latentjax.errors import InputError
+    from latentjax.studio import engine
+
+    photo = Image.fromarray(np.random.RandomState(0).randint(0, 255, (90, 120, 3), np.uint8))
+    monkeypatch.setattr(engine, "faces_available", lambda: False)
+    img, note = engine.align_if_available(photo, 64)
+    assert img is photo and "faces extra is not installed" in note
+
+    monkeypatch.setattr(engine, "faces_available", lambda: True)
+    seen = {}
+
+    def no_face(a, size):
+        seen["shape"], seen["size"] = a.shape, size
+        raise InputError("no face found (test)")
+
+    monkeypatch.setattr(align, "align_face", no_face)
+    img, note = engine.align_if_available(photo, 64)
+    assert img is photo and "no face found (test)" in note and seen == {"shape": (90, 120, 3), "size": 64}
+
+    face = np.full((64, 64, 3), 7, np.uint8)
+    monkeypatch.setattr(align, "align_face", lambda a, size: align.AlignedFace(face, None, np.zeros((4, 2)), 0.9))
+    img, note = engine.align_if_available(photo, 64)
+    np.testing.assert_array_equal(np.asarray(img), face)
+    assert note == "aligned (FFHQ, dlib score 0.90)"
+
+
+@pytest.mark.skipif(not faces_available(), reason='needs the [faces] extra (pip install -e ".[faces]")')
+def test_a_real_photo_is_aligned_to_the_generators_resolution():
+    from latentjax.studio.engine import align_if_available, image_target
+
+    photo = Image.open(Path(__file__).parent / "data" / "photos" / "astronaut.png")
+    img, note = align_if_available(photo, 64)
+    assert note.startswith("aligned (FFHQ") and img.size == (64, 64)
+    target = image_target(img, 64, 3)
+    assert target.shape == (1, 64, 64, 3) and target.min() >= -1 and target.max() <= 1
 
 
 # ---- concurrency ------------------------------------------------------------------------------

@@ -135,23 +135,34 @@ def open_upload_image(data: bytes) -> Image.Image:
     return img
 
 
-def align_if_available(img: Image.Image) -> tuple[Image.Image, str]:
-    """FFHQ alignment through `latentjax.align.align_face` when it (and its faces extra) is installed.
-
-    Returns the image to project and a note for the page. Without the module or its dlib extra,
-    or when no face is found, the image is used as it is (centre-cropped like `latentjax project`).
-    """
+def faces_available() -> bool:
+    """True when `latentjax.align` and its [faces] extra (dlib + the landmark model) are installed."""
     try:
-        from latentjax.align import align_face
+        from latentjax.align import faces_available as available
     except ImportError:
-        return img, "not aligned: latentjax.align is not available (centre crop)"
+        return False
+    return available()
+
+
+def align_if_available(img: Image.Image, size: int) -> tuple[Image.Image, str]:
+    """FFHQ alignment (`latentjax.align.align_face`, dlib's best-scored face) to size x size when the
+    [faces] extra is installed. Returns the image to project and a note for the page; without the
+    extra, or when no face is found, the photo is used as it is (centre-cropped, as `latentjax project`).
+    """
+    if not faces_available():
+        return img, 'not aligned: the faces extra is not installed (pip install -e ".[faces]"); centre crop'
+    from latentjax.align import align_face
+    from latentjax.targets import image_to_float
+
+    a = np.rint(image_to_float(img) * 255.0).astype(np.uint8)  # 8-bit RGB / grey, as align.load_photo
     try:
-        out = align_face(img)
-    except ImportError as e:  # the optional face-landmark dependency is missing
+        face = align_face(a[..., 0] if a.shape[-1] == 1 else a, size=size)
+    except ImportError as e:  # MissingExtraError: the extra is half installed
         return img, f"not aligned ({e}); centre crop"
-    except ValueError as e:  # no face found, or a face too small to align
+    except ValueError as e:  # InputError: no face found; a face too small to align
         return img, f"not aligned ({e}); centre crop"
-    return (out if isinstance(out, Image.Image) else Image.fromarray(np.asarray(out))), "aligned (FFHQ)"
+    score = "" if face.score is None else f", dlib score {face.score:.2f}"
+    return Image.fromarray(face.image), f"aligned (FFHQ{score})"
 
 
 def image_target(img: Image.Image, resolution: int, channels: int) -> np.ndarray:
@@ -515,7 +526,7 @@ class Studio:
 
         cfg = self.G.config
         job.update(message="aligning the face")
-        img, alignment = align_if_available(img)
+        img, alignment = align_if_available(img, cfg.resolution)
         target = image_target(img, cfg.resolution, 3 if cfg.img_channels == 3 else 1)
         job.update(message="compiling the projector (the first inversion only; can take a minute)")
         holding = False
@@ -550,12 +561,6 @@ class Studio:
         with self._lock:
             entries = [e.to_json(cfg.num_ws) for e in self._directions.values()]
             latents = list(self._latents)
-        try:
-            import latentjax.align  # noqa: F401
-
-            align = True
-        except ImportError:
-            align = False
         return {
             "model": self.name,
             "arch": cfg.arch,
@@ -575,5 +580,5 @@ class Studio:
                 "examples_per_side": [MIN_EXAMPLES, MAX_EXAMPLES],
                 "upload_bytes": MAX_UPLOAD_BYTES,
             },
-            "invert": {"space": "w+", "steps": self.invert_steps, "align": align},
+            "invert": {"space": "w+", "steps": self.invert_steps, "align": faces_available()},
         }
