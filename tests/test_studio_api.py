@@ -159,6 +159,19 @@ def test_the_server_keeps_serving_after_bad_requests(http):
     assert http.get("/render.png?seed=2").status_code == 200
 
 
+def test_other_sites_cannot_drive_the_studio(studio_server, http):
+    """DNS rebinding (a foreign Host) and cross-site POSTs (a foreign Origin) are refused."""
+    r = httpx.get(studio_server.url + "/api/info", headers={"host": "evil.example"})
+    assert r.status_code == 400
+    body = {"name": "csrf", "positive": [1, 2, 3, 4, 5], "negative": [6, 7, 8, 9, 10]}
+    r = http.post("/api/directions", json=body, headers={"origin": "http://evil.example"})
+    assert r.status_code == 403 and "cross-site" in r.json()["error"]
+    assert "csrf" not in {d["name"] for d in http.get("/api/info").json()["directions"]}
+    same = studio_server.url  # the page's own origin is fine (what the browser sends from the page)
+    r = http.post("/api/directions", json={**body, "name": "x"}, headers={"origin": same})
+    assert r.status_code != 403
+
+
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height over a tiny (wrong-sized) image: a bomb by declaration."""
     buf = io.BytesIO()

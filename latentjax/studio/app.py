@@ -9,8 +9,11 @@
     GET  /api/latents/<id>.npz   a stored latent, for `latentjax edit --ws`
 
 Every refused request is a 4xx with {"error": message}; an unexpected failure is a 500 with the
-exception named, and the server keeps serving either way. Endpoints that touch the device are
-plain `def`s, so they run on the server's thread pool and meet at the engine's DeviceGate.
+exception named, and the server keeps serving either way. A page on another site cannot drive the
+studio through the user's browser: requests whose Host is not a loopback name are refused (DNS
+rebinding), and so are POSTs whose Origin is another site (cross-site forms and fetches).
+Endpoints that touch the device are plain `def`s, so they run on the server's thread pool and meet
+at the engine's DeviceGate.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from latentjax.studio.engine import MAX_UPLOAD_BYTES, Studio
 from latentjax.studio.params import RequestError, parse_render_query
 
 STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself
 
 
@@ -63,10 +68,21 @@ async def read_upload(request: Request, field: str) -> bytes:
     return data
 
 
-def create_app(studio: Studio) -> FastAPI:
-    """The ASGI app serving `studio`. No OpenAPI pages: FastAPI's /docs would load assets from a CDN."""
+def create_app(studio: Studio, allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAPI:
+    """The ASGI app serving `studio`. allowed_hosts: Host header names served (None: any, for a
+    server bound to a public interface on purpose). No OpenAPI pages: FastAPI's /docs loads from a CDN."""
     app = FastAPI(title="latentjax studio", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.studio = studio
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+
+    @app.middleware("http")
+    async def same_origin_posts(request: Request, call_next):
+        origin = request.headers.get("origin")
+        if request.method != "GET" and origin is not None:
+            if origin.split("://", 1)[-1].rstrip("/") != request.headers.get("host", ""):
+                return _error(403, f"cross-site request from {origin} refused")
+        return await call_next(request)
 
     @app.exception_handler(RequestError)
     async def refused(request: Request, e: RequestError):

@@ -61,7 +61,7 @@ def serve(
     require_studio_extra()
     import uvicorn
 
-    from latentjax.studio.app import create_app
+    from latentjax.studio.app import LOOPBACK_HOSTS, create_app
     from latentjax.studio.engine import DEFAULT_INVERT_STEPS, Studio
 
     sock = bind(host, port)
@@ -76,10 +76,10 @@ def serve(
         t = time.perf_counter()
         studio.warm_up()
         log(f"compiled in {time.perf_counter() - t:.1f} s")
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(studio), log_level="warning", access_log=False, lifespan="off")
-        )
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        loopback = host in LOOPBACK_HOSTS
+        app = create_app(studio, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        if not loopback:
             log(f"warning: listening on {host}: anyone who reaches this port can use the studio (no authentication)")
         log(f"latentjax studio: {url_of(sock)}  (Ctrl-C to stop)")
         try:
