@@ -224,6 +224,9 @@ def test_uploaded_latents_render_like_latentjax_generate_ws(http, tmp_path):
         np.testing.assert_array_equal(render(http, latent=latent), np.asarray(Image.open(tmp_path / f"ws{i:04d}.png")))
         back = np.load(io.BytesIO(http.get(f"/api/latents/{latent}.npz").content))["ws"]
         np.testing.assert_array_equal(back, ws[i : i + 1])
+    # psi truncates a stored latent towards w_avg: at psi 0 every latent is the average face
+    np.testing.assert_array_equal(render(http, latent=ids[1], psi=0), render(http, seed=5, psi=0))
+    assert not np.array_equal(render(http, latent=ids[1], psi=0.5), render(http, latent=ids[1]))
     r = http.get("/render.png", params={"latent": ids[0], "zshift": 1})
     assert r.status_code == 400 and "z-space direction" in r.json()["error"]
 

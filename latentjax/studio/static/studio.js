@@ -176,8 +176,20 @@ function setupLatentControls() {
   });
 }
 
+// A stored latent has no z: z-space directions are set to 0 and disabled while one is shown.
+function enableZSliders(enabled) {
+  for (const input of document.querySelectorAll("#sliders input[data-space=z]")) {
+    if (!enabled && Number(input.value) !== 0) {
+      input.value = "0";
+      input.dispatchEvent(new Event("input"));
+    }
+    input.disabled = !enabled;
+  }
+}
+
 function useSeed() {
   state.latent = null;
+  enableZSliders(true);
   $("latent-row").hidden = true;
   $("seed-row").hidden = false;
   changed();
@@ -185,6 +197,7 @@ function useSeed() {
 
 function useLatent(id) {
   state.latent = id;
+  enableZSliders(false);
   $("latent-id").textContent = id;
   $("latent-download").href = `/api/latents/${encodeURIComponent(id)}.npz`;
   $("latent-download").download = `${id}.npz`;
@@ -222,6 +235,8 @@ function addSlider(entry, isNew = false) {
   input.step = String(step);
   input.value = "0";
   input.dataset.direction = entry.name;
+  input.dataset.space = entry.space;
+  if (entry.space === "z" && state.latent) input.disabled = true;
   input.setAttribute("aria-label", `${entry.name} strength`);
 
   const out = document.createElement("output");
