@@ -204,7 +204,7 @@ def markdown(rep: dict) -> str:
             "",
         ]
     L += [
-        "## Every attribute as the clicked target",
+        "## Every attribute as the clicked target" if len(rep["targets"]) == len(attrs) else "## Summary per target",
         "",
         f"Target mean abs Δp, the mean abs Δp of the other {len(attrs) - 1} attributes, the share of latents "
         f"whose target probability never drops, and the cosine to the {rep['n_full']}-label direction.",
