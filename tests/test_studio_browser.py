@@ -170,3 +170,34 @@ def test_label_sixteen_samples_and_make_a_direction(studio_server, browser, tmp_
     assert sorted(d.hyperparameters["negative"]) == sorted(clicked[False])
     assert d.space == "w" and d.method == "logistic" and d.metrics["train_accuracy"] >= 0.9
     browser.save_screenshot(str(tmp_path / "studio_new_slider.png"))
+
+
+@pytest.mark.slow  # the projector compiles once per process (~20-60 s); 3 steps after that
+def test_a_dropped_photo_becomes_the_edited_latent(studio_server, browser, tmp_path):
+    """The drop zone's upload, job polling and switch to the new latent, with a photo made in the
+    page itself (the current image, as a PNG file) handed to the same function a drop calls."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, studio_server.url)
+    browser.execute_script(
+        """
+        const img = document.getElementById('image');
+        const c = document.createElement('canvas');
+        c.width = 160; c.height = 120;
+        c.getContext('2d').drawImage(img, 0, 0, 160, 120);
+        c.toBlob((blob) => invert(new File([blob], 'photo.png', {type: 'image/png'})), 'image/png');
+        """
+    )
+    shown_url = lambda d: d.find_element(By.ID, "image").get_attribute("data-url") or ""  # noqa: E731
+    wait(browser, lambda d: "latent=photo" in shown_url(d), timeout=300, what="the projected latent")
+    latent = browser.find_element(By.ID, "latent-id").text
+    assert latent.startswith("photo") and browser.find_element(By.ID, "latent-row").is_displayed()
+    assert not browser.find_element(By.ID, "seed-row").is_displayed()
+    assert "LPIPS" in browser.find_element(By.ID, "invert-status").text
+    zslider = browser.find_element(By.CSS_SELECTOR, "input[type=range][data-direction=zshift]")
+    assert not zslider.is_enabled()  # a stored latent has no z
+    np.testing.assert_array_equal(shown_pixels(browser), server_pixels(studio_server.url, latent=latent, psi=1))
+    browser.save_screenshot(str(tmp_path / "studio_photo.png"))
+    browser.find_element(By.ID, "use-seed").click()
+    wait(browser, lambda d: "seed=0" in shown_url(d), what="back to the seed")
+    assert zslider.is_enabled()
