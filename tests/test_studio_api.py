@@ -206,6 +206,10 @@ def test_bad_uploads_are_refused(http):
     np.savez(buf, ws=np.array([{"a": 1}], dtype=object))
     r = _upload(http, buf.getvalue(), "l.npz", "file", "/api/latents")
     assert r.status_code == 400 and "not a readable .npz" in r.json()["error"]
+    buf = io.BytesIO()  # a zip bomb: a few kB that unpack to 5 MB, refused before unpacking
+    np.savez_compressed(buf, ws=np.zeros((1000, 10, 128), np.float32))
+    r = _upload(http, buf.getvalue(), "bomb.npz", "file", "/api/latents")
+    assert r.status_code == 413 and "unpacks to 5,120,128 bytes" in r.json()["error"]
     assert http.get("/render.png?seed=2").status_code == 200
 
 

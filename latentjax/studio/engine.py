@@ -404,15 +404,19 @@ class Studio:
         cfg = self.G.config
         if len(data) > MAX_UPLOAD_BYTES:
             raise RequestError("the upload is over the 20 MB limit", status=413)
+        # A zip bomb would inflate far past the upload: the member's declared size is checked first.
+        most = MAX_UPLOAD_LATENTS * cfg.num_ws * cfg.w_dim * 8 + 4096  # float64 ws plus the .npy header
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as f:
-                if "ws" in f:
-                    ws = np.asarray(f["ws"])
-                elif "w" in f:
-                    w = np.asarray(f["w"])
-                    ws = np.repeat(w[:, None], cfg.num_ws, axis=1) if w.ndim == 2 else w
-                else:
+                key = "ws" if "ws" in f else "w" if "w" in f else None
+                if key is None:
                     raise RequestError("the .npz needs an array 'ws' [N, num_ws, w_dim] or 'w' [N, w_dim]")
+                size = f.zip.getinfo(f"{key}.npy").file_size
+                if size > most:
+                    raise RequestError(f"'{key}' unpacks to {size:,} bytes: over {MAX_UPLOAD_LATENTS} latents", 413)
+                ws = np.asarray(f[key])
+                if key == "w":
+                    ws = np.repeat(ws[:, None], cfg.num_ws, axis=1) if ws.ndim == 2 else ws
         except RequestError:
             raise
         except Exception as e:
