@@ -12,7 +12,15 @@ from latentjax.convert import read_generator_pickle
 from latentjax.errors import LoadError
 from latentjax.generator import Generator
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+def _weights_dir() -> Path:
+    """The shipped weights: inside an installed wheel (`latentjax/_weights`, see setup.py), else the
+    checkout's top-level weights/ (source tree and editable installs)."""
+    installed = Path(__file__).resolve().parent / "_weights"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "weights"
+
+
+WEIGHTS_DIR = _weights_dir()
 
 
 def shipped_models() -> list[str]:
