@@ -28,6 +28,7 @@ from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise
 from latentjax.nets.network import GeneratorNet, init_variables
 from latentjax.toyfaces.factors import ATTRIBUTES, FACTORS, Z_DIM, factors_of, labels_from_factors
+from latentjax.toyfaces.fidelity import factor_change
 from latentjax.toyfaces.render import render
 
 # Which W+ rows drive which factors under the supervised mixing (64x64: 10 rows for v2 and v1).
@@ -198,10 +199,7 @@ def detail_map(factors: jax.Array, images: jax.Array, delta: float = 0.25) -> ja
     Eyes and mouth are a few pixels wide at 64x64 (eye radius 1.9-4.3 px), so under plain MSE a
     blur costs G almost nothing; weighting the pixels these factors move makes it draw them.
     """
-    cols = [FACTORS.index(name) for name in MIDDLE]
-    s = sum(jnp.abs(render(factors.at[:, c].add(sign * delta)) - images) for c in cols for sign in (1.0, -1.0)).sum(
-        -1, keepdims=True
-    )
+    s = sum(factor_change(factors, images, name, delta) for name in MIDDLE)[..., None]
     return s / (jnp.mean(s) + 1e-8)
 
 
