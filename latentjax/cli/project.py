@@ -17,12 +17,13 @@ def cmd_project(args) -> int:
     from latentjax.media import make_grid, save_animation, save_png, to_uint8
     from latentjax.projector import ProjectConfig, evaluate, image_keys, project
     from latentjax.render import iter_batches
-    from latentjax.targets import load_targets
+    from latentjax.targets import prepare_targets
 
     if args.steps < 1:
         raise ValueError("--steps must be >= 1")
     G = load_generator(args.model, args.network)
-    targets = load_targets(args.images, G.config.resolution, 3 if G.config.img_channels == 3 else 1)
+    prepared = prepare_targets(args.images, G.config.resolution, 3 if G.config.img_channels == 3 else 1)
+    targets = np.concatenate([t.pixels for t in prepared])
     every = max(1, args.steps // max(1, args.video_frames)) if args.save_video else 0
     config = ProjectConfig(
         initial_learning_rate=args.lr,
@@ -36,6 +37,9 @@ def cmd_project(args) -> int:
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     names = unique_names(args.images)
+    for name, t in zip(names, prepared):  # say what was converted (mode, crop, resize) before the long part
+        if t.notes and not args.quiet:
+            print(f"{name}: {', '.join(t.notes)}")
     direction = strengths = None
     if args.edit:  # paper 001: project, then move the projected latent along a direction (e.g. age)
         from latentjax.directions import load_direction
