@@ -16,10 +16,12 @@ Analytic work count, per image (multiply-accumulates; FLOPs = 2 * MACs):
                                                          H, W = the layer's OUTPUT resolution
          + sum_demod   k * k * C_in * C_out              StyleGAN2 weight demodulation (per sample)
 
-The 2x up-sampling convs are counted at their output resolution as well, which is exactly
-what this implementation executes (a sub-pixel 3x3 conv producing 4 * C_out channels at the
-input resolution; v1's non-fused path convolves the nearest-upsampled map). Not counted:
-element-wise ops (noise, bias, activations, instance norm, modulation scaling), v1's depthwise
+StyleGAN2's 2x up-sampling convs are counted at their INPUT resolution (9 * C_in * C_out * H_in
+* W_in, the official transposed conv's count), which is what this implementation executes (a
+stride-2 transposed conv as polyphase sub-kernels, `ops.fir.upsample_conv_polyphase`; the
+[1,3,3,1] FIR after it is element-wise work). v1's fused up-sampling conv and its non-fused
+path (a conv of the nearest-upsampled map) are counted at the output resolution. Not counted:
+element-wise ops (noise, bias, activations, instance norm, modulation scaling, the FIRs), v1's
 [1,2,1] blur (9 * C * H * W), StyleGAN2's RGB-skip up-sampling (3 channels) and the truncation:
 under 1% of the MACs, though not necessarily of the time (see BENCHMARKS.md).
 
@@ -33,6 +35,16 @@ Run from the repository root:
     python benchmarks/generate.py                 # default sweep, ~10 min on 2 idle CPU cores
     python benchmarks/generate.py --quick         # StyleGAN2 256x256, batch 1 and 8
     python benchmarks/generate.py --json out.json
+
+Side by side with NVIDIA's official PyTorch generator (set up outside the repository, see
+../shared/bench/README.md): with ``--official-src DIR`` every StyleGAN2 case first runs
+``official_generate.py sg2 RES BATCH REPS`` in a subprocess (``--official-python``, default
+~/official-venv/bin/python) on the same resolution, config-f widths, batch and noise mode
+('const'), then times ours, and prints both, the ratio and the load during each side
+(/proc/loadavg and the share of the CPUs other processes used). Both sides report the MINIMUM of
+their timed calls (the official script's statistic; ours also shows its median):
+
+    python benchmarks/generate.py --quick --batches 8 --official-src ~/src/stylegan2-ada-pytorch
 """
 
 from __future__ import annotations
@@ -41,8 +53,10 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,14 +74,11 @@ from latentjax.generator import Generator  # noqa: E402
 from latentjax.nets.network import init_variables  # noqa: E402
 
 MIN_REPS = 3
-# NVIDIA's stylegan2-ada-pytorch generator (reference ops, CPU, legacy-converted config-f pickle),
-# 256x256, batch 8, noise_mode='const', measured on the same 2-core machine: 23.4 s per batch.
-REFERENCE = {
-    "what": "stylegan2-ada-pytorch, CPU, 256x256 config-f, batch 8",
-    "case": ("stylegan2", 256, 8),
-    "s_per_image": 23.4 / 8,
-}
+# NVIDIA's timing script (run by the official side's own Python, never imported here)
+OFFICIAL_SCRIPT = ROOT.parent / "shared" / "bench" / "official_generate.py"
+OFFICIAL_ARCH = {"stylegan2": "sg2"}  # the official script has no StyleGAN v1
 WARMUP = 1
+_SHARES: list[float] = []  # others' CPU share during every timed call, in order (for the report)
 QUIET_WAIT_S = 30.0  # before each case / after a disturbed call, wait up to this long for the CPU to go idle
 BUSY_SHARE = 0.10  # a timed call is redone when other processes used more than this share of the cores
 
@@ -100,10 +111,10 @@ def count_macs(cfg: GeneratorConfig) -> dict[str, int]:
 
     if cfg.arch == "stylegan2":
 
-        def layer(cin, cout, res):  # modulated 3x3 conv
+        def layer(cin, cout, res, up=False):  # modulated 3x3 conv; 2x up: transposed conv at res / 2
             macs["affine"] += wd * cin
             macs["demod"] += 9 * cin * cout
-            conv(3, cin, cout, res)
+            conv(3, cin, cout, res // 2 if up else res)
 
         def torgb(cin, res):  # modulated 1x1 conv, no demodulation
             macs["affine"] += wd * cin
@@ -112,7 +123,7 @@ def count_macs(cfg: GeneratorConfig) -> dict[str, int]:
         layer(ch[0], ch[0], 4)
         torgb(ch[0], 4)
         for i, res in enumerate(cfg.block_resolutions[1:]):
-            layer(ch[i], ch[i + 1], res)  # conv0 (2x up)
+            layer(ch[i], ch[i + 1], res, up=True)  # conv0 (2x up)
             layer(ch[i + 1], ch[i + 1], res)  # conv1
             torgb(ch[i + 1], res)
     else:
@@ -182,6 +193,7 @@ def _median_time(fn, reps: int, max_retries: int | None = None) -> tuple[float, 
     clean, noisy = [], []
     while len(clean) < reps and len(noisy) <= max_retries:
         wall, share = _timed(fn)
+        _SHARES.append(share)
         (clean if share <= BUSY_SHARE else noisy).append(wall)
         if share > BUSY_SHARE:
             _wait_quiet(QUIET_WAIT_S)
@@ -214,13 +226,16 @@ def bench_case(G: Generator, batch: int, reps: int, flops_per_image: int, max_re
     first, first_busy = _timed(forward)
     for _ in range(WARMUP):
         jax.block_until_ready(forward())
+    start = len(_SHARES)
     med, times, noisy, disturbed = _median_time(forward, reps, max_retries)
+    shares = _SHARES[start:]
     return {
         "batch": batch,
         "reps": reps,
         "first_call_s": first,
         "compile_s": max(first - med, 0.0),  # first call minus one steady-state forward
         "batch_s": med,
+        "batch_s_min": min(times),
         "batch_s_all": times,
         "s_per_image": med / batch,
         "images_per_s": batch / med,
@@ -229,6 +244,48 @@ def bench_case(G: Generator, batch: int, reps: int, flops_per_image: int, max_re
         "noisy_reps_s": noisy,  # calls redone because other processes were busy
         "median_includes_noisy": disturbed,
         "waited_for_quiet_s": waited,
+        "foreign_cpu_share_mean": sum(shares) / len(shares),  # others' share of the CPUs, timed calls
+    }
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def run_official(python: str, src: str, script: Path, arch: str, res: int, batch: int, reps: int) -> dict:
+    """Time the official generator in a subprocess (its own interpreter and torch).
+
+    Returns its s/batch (min of `reps` after a warm-up, as the official script reports it), peak
+    RSS, wall time of the whole subprocess, the load average before, and the share of the CPUs
+    used meanwhile by processes other than this one and the subprocess."""
+    cmd = [python, str(script), OFFICIAL_ARCH[arch], str(res), str(batch), str(reps)]
+    load = _loadavg()
+    m0, o0 = _busy_cpu_s()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, "OFFICIAL_SRC": src}, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    m1, o1 = _busy_cpu_s()
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
+    foreign = max((m1 - m0) - (o1 - o0) - child, 0.0) / (wall * (os.cpu_count() or 1))
+    line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    m = re.search(r"([0-9.]+) s/batch.*peak RSS ([0-9.]+) GB", line)
+    if proc.returncode != 0 or m is None:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"official side failed ({' '.join(cmd)}): {tail}")
+    return {
+        "command": cmd,
+        "batch_s": float(m.group(1)),
+        "peak_rss_gb": float(m.group(2)),
+        "reps": reps,
+        "subprocess_wall_s": wall,
+        "loadavg_before": load,
+        "foreign_cpu_share": foreign,
+        "line": line,
     }
 
 
@@ -249,7 +306,26 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--quick", action="store_true", help="stylegan2 256x256, batch 1 and 8, 3 reps")
     ap.add_argument("--matmul-n", type=int, default=2048)
     ap.add_argument("--json", metavar="OUT", default=None, help="write all results to this JSON file")
+    ap.add_argument(
+        "--official-src", metavar="DIR", default=None, help="NVIDIA's stylegan2-ada-pytorch tree: time it side by side"
+    )
+    ap.add_argument(
+        "--official-python",
+        metavar="PY",
+        default=str(Path("~/official-venv/bin/python").expanduser()),
+        help="interpreter with torch for the official side (default: %(default)s)",
+    )
+    ap.add_argument("--official-script", metavar="PY", default=str(OFFICIAL_SCRIPT), help="default: %(default)s")
+    ap.add_argument("--official-reps", type=int, default=2, help="official timed calls after its warm-up (default 2)")
     args = ap.parse_args(argv)
+    if args.official_src is not None:
+        for what, path in (
+            ("--official-src", args.official_src),
+            ("--official-python", args.official_python),
+            ("--official-script", args.official_script),
+        ):
+            if not Path(path).exists():
+                ap.error(f"{what} {path} does not exist (see ../shared/bench/README.md to set up the official side)")
 
     q = args.quick
     archs = (args.archs or ("stylegan2" if q else "stylegan,stylegan2")).split(",")
@@ -276,7 +352,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"  <- the physical limit here (best {mm['best_gflops']:.1f})\n"
     )
 
-    results, skipped = [], []
+    results, skipped, comparisons = [], [], []
     hdr = (
         f"{'arch':<9} {'res':>5} {'batch':>5} {'GFLOP/img':>9} {'1st call s':>10} {'compile s':>9} "
         f"{'s/batch':>8} {'s/image':>8} {'img/s':>7} {'GFLOP/s':>8} {'% mm':>5} {'reps':>4} {'redo':>4}"
@@ -309,7 +385,22 @@ def main(argv: list[str] | None = None) -> dict:
                         continue
                     n_reps = min(reps, fit)
                     retries = min(reps, fit - n_reps)
+                official = None
+                if args.official_src is not None and arch in OFFICIAL_ARCH:
+                    # right before ours, same resolution / widths / batch / noise mode
+                    official = run_official(
+                        args.official_python,
+                        args.official_src,
+                        Path(args.official_script),
+                        arch,
+                        res,
+                        b,
+                        args.official_reps,
+                    )
+                load_ours = _loadavg()
                 r = bench_case(G, b, n_reps, flops, retries)
+                r["loadavg_before"] = load_ours
+                r["official"] = official
                 r.update(arch=arch, resolution=res, gflop_per_image=flops / 1e9, macs_per_image=macs)
                 r["fraction_of_matmul"] = r["gflops"] / mm["gflops"]
                 results.append(r)
@@ -322,21 +413,46 @@ def main(argv: list[str] | None = None) -> dict:
                     + ("  (median includes disturbed calls)" if r["median_includes_noisy"] else ""),
                     flush=True,
                 )
+                if official is not None:
+                    comparisons.append(_compare(arch, res, b, r, official))
+                    print(comparisons[-1]["text"], flush=True)
             del G, variables
             print()
 
-    for r in results:
-        if (r["arch"], r["resolution"], r["batch"]) == REFERENCE["case"]:
-            speedup = REFERENCE["s_per_image"] / r["s_per_image"]
-            print(
-                f"vs reference ({REFERENCE['what']}): {r['s_per_image']:.3f} s/image vs "
-                f"{REFERENCE['s_per_image']} s/image = {speedup:.2f}x the throughput (target >= 2x)"
-            )
-    out = {"machine": info, "matmul": mm, "results": results, "skipped": skipped, "reference": REFERENCE}
+    if comparisons:
+        print("side by side with the official generator (same run, same machine):")
+        for c in comparisons:
+            print("  " + c["text"])
+    else:
+        print("no official side (--official-src): no speed ratio, only our own times")
+    out = {"machine": info, "matmul": mm, "results": results, "skipped": skipped, "comparisons": comparisons}
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
         print(f"wrote {args.json}")
     return out
+
+
+def _compare(arch: str, res: int, batch: int, ours: dict, official: dict) -> dict:
+    """Ratio official / ours of the per-batch time, both the minimum of their timed calls."""
+    ratio = official["batch_s"] / ours["batch_s_min"]
+    text = (
+        f"{arch} {res}x{res} batch {batch}: official {official['batch_s']:.2f} s/batch "
+        f"(min of {official['reps']}; load {official['loadavg_before']}, others {official['foreign_cpu_share']:.0%} "
+        f"of the CPUs), latentjax {ours['batch_s_min']:.2f} s/batch (min of {len(ours['batch_s_all'])}, median "
+        f"{ours['batch_s']:.2f}; load {ours['loadavg_before']}, others {ours['foreign_cpu_share_mean']:.0%} "
+        f"of the CPUs, {len(ours['noisy_reps_s'])} disturbed calls redone) "
+        f"-> {ratio:.2f}x the official throughput"
+    )
+    return {
+        "arch": arch,
+        "resolution": res,
+        "batch": batch,
+        "official_s": official["batch_s"],
+        "ours_s": ours["batch_s_min"],
+        "ours_median_s": ours["batch_s"],
+        "ratio": ratio,
+        "text": text,
+    }
 
 
 def _cpu_model() -> str:

@@ -5,13 +5,24 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from latentjax.latent import broadcast_ws, style_mix, truncate
 from latentjax.nets.stylegan import upscale_conv
 from latentjax.ops.conv import modulated_conv, upsample_conv2d_kernel
-from latentjax.ops.fir import blur, conv3x3_same, setup_filter, transposed_conv_2x, upfirdn2d, upsample_2x
+from latentjax.ops.fir import (
+    blur,
+    conv3x3_same,
+    fir_conv_2x_out,
+    phase_transposed_conv_2x,
+    setup_filter,
+    transposed_conv_2x,
+    upfirdn2d,
+    upsample_2x,
+    upsample_conv_polyphase,
+)
 from latentjax.ops.norm import SQRT2, instance_norm, pixel_norm
 from latentjax.seeds import parse_seeds, z_from_seed
 
@@ -202,6 +213,54 @@ def test_upsample_conv_kernel_matches_official_two_step_form():
     ref = upfirdn2d(y, f, pad=(1, 1))
     k, off = upsample_conv2d_kernel(w, f)
     np.testing.assert_allclose(transposed_conv_2x(x, k, off), ref, atol=1e-4)
+
+
+@FAST
+@given(
+    st.integers(0, 2**31 - 1),
+    st.sampled_from([(3, 0), (4, 1), (6, 2), (5, 2), (3, 1), (6, 1), (5, 3), (7, 3), (2, 0), (1, 0)]),
+    st.integers(1, 5),
+    st.integers(-1, 2),
+)
+def test_sub_kernel_transposed_conv_equals_zero_stuffed_correlation(seed, geom, size, extra):
+    """Polyphase sub-kernels (official MAC count) == the zero-stuffed transposed conv, any kernel
+    length / offset (also those the single 3x3 sub-pixel form cannot take) and output length."""
+    length, offset = geom
+    out_len = max(2 * size + extra, 1)
+    x, k = arr(seed, 2, size, size, 3), arr(seed + 1, length, length, 3, 2)
+    pads = [(length - 1 - offset, out_len - 2 * size + offset + 1)] * 2
+    ref = jax.lax.conv_general_dilated(x, k[::-1, ::-1], (1, 1), pads, lhs_dilation=(2, 2), dimension_numbers=DN)
+    got = phase_transposed_conv_2x(x, k, offset, out_len)
+    assert got.shape == ref.shape == (2, out_len, out_len, 2)
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+
+
+@FAST
+@given(st.integers(0, 2**31 - 1), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.booleans())
+def test_polyphase_upsample_conv_equals_subpixel_form_values_and_gradients(seed, size, cin, cout, symmetric):
+    """The generator's up-conv (transposed conv at the official MAC count, then the FIR) gives the
+    values and the gradients of the former sub-pixel form and of the official two-step form."""
+    rng = np.random.default_rng(seed)
+    taps = [1.0, 3.0, 3.0, 1.0] if symmetric else rng.random(4) + 0.1
+    f = setup_filter(taps, gain=4.0)
+    if not symmetric:  # separable but not symmetric: outer(t1, t2)
+        f = (np.outer(rng.random(4) + 0.1, taps) * 4.0).astype(np.float32)
+    x, w, dy = arr(seed, 2, size, size, cin), arr(seed + 1, 3, 3, cin, cout), arr(seed + 2, 2, 2 * size, 2 * size, cout)
+    k, off = upsample_conv2d_kernel(w, f)
+    y, vjp = jax.vjp(lambda x, w: upsample_conv_polyphase(x, w, f, off), x, w)
+    y_ref, vjp_ref = jax.vjp(lambda x, w: transposed_conv_2x(x, *upsample_conv2d_kernel(w, f)), x, w)
+    z = jax.lax.conv_general_dilated(x, w, (1, 1), [(2, 2)] * 2, lhs_dilation=(2, 2), dimension_numbers=DN)
+    scale = float(np.abs(y_ref).max()) + 1.0
+    np.testing.assert_allclose(y, y_ref, atol=1e-5 * scale)
+    np.testing.assert_allclose(y, upfirdn2d(z, f, pad=(1, 1)), atol=1e-5 * scale)
+    for g, g_ref in zip(vjp(dy), vjp_ref(dy)):
+        np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4 * (float(np.abs(g_ref).max()) + 1.0))
+
+
+def test_fir_after_transposed_conv_refuses_a_non_separable_filter():
+    f = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    with pytest.raises(ValueError, match="separable"):
+        fir_conv_2x_out(jnp.ones((1, 5, 5, 1)), f, 1, 4)
 
 
 # ---- seeds --------------------------------------------------------------------------------------------

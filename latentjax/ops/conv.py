@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latentjax.ops.fir import _DN, conv3x3_same, full_conv2d_kernels, transposed_conv_2x
+from latentjax.ops.fir import _DN, conv3x3_same, full_conv2d_kernels, upsample_conv_polyphase
 
 
 def weight_gain(shape: tuple[int, ...], gain: float = 1.0, lr_mul: float = 1.0) -> float:
@@ -44,12 +44,17 @@ def _same_conv(x: jax.Array, w: jax.Array) -> jax.Array:
     return jax.lax.conv_general_dilated(x, w, (1, 1), ((p, p), (p, p)), dimension_numbers=_DN)
 
 
+def upsample_conv2d_pad(weight: jax.Array, resample_filter: np.ndarray) -> int:
+    """Offset of StyleGAN2's `upsample_conv_2d` FIR after the transposed conv (see below)."""
+    kw, lf = weight.shape[0], resample_filter.shape[0]
+    return lf - 2 - (lf - kw) // 2
+
+
 def upsample_conv2d_kernel(weight: jax.Array, resample_filter: np.ndarray) -> tuple[jax.Array, int]:
     """Kernel + offset for `transposed_conv_2x` equal to StyleGAN2's `upsample_conv_2d`
     (transposed 3x3 conv with the flipped weight, then FIR `resample_filter` incl. gain 4)."""
-    kw, lf = weight.shape[0], resample_filter.shape[0]
     # official pads after the transposed conv: pad0 = (lf - kw) // 2 + 1; offset = lf - 1 - pad0
-    return full_conv2d_kernels(weight[::-1, ::-1], resample_filter), lf - 2 - (lf - kw) // 2
+    return full_conv2d_kernels(weight[::-1, ::-1], resample_filter), upsample_conv2d_pad(weight, resample_filter)
 
 
 def modulated_conv(
@@ -74,9 +79,8 @@ def modulated_conv(
         d = jax.lax.rsqrt(jnp.sum(ww * ww, axis=(1, 2, 3)) + 1e-8)  # [N, O]
 
     def conv(xs, w):
-        if up:
-            kern, off = upsample_conv2d_kernel(w, resample_filter)
-            return transposed_conv_2x(xs, kern, off)
+        if up:  # the official MAC count: polyphase transposed conv, then the FIR (BENCHMARKS.md)
+            return upsample_conv_polyphase(xs, w, resample_filter, upsample_conv2d_pad(w, resample_filter))
         return _same_conv(xs, w)
 
     if fused:

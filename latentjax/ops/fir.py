@@ -142,6 +142,81 @@ def upsample_2x(x: jax.Array, f: np.ndarray) -> jax.Array:
     return transposed_conv_2x(x, k, offset=length - 1 - length // 2)
 
 
+def _phase_taps(length: int, offset: int, p: int) -> tuple[int, int]:
+    """Input offsets d (y[2j+p] reads x[j-d] * K[2d+p+offset]) of output phase p: (d_min, d_max)."""
+    lo = -((p + offset) // 2)  # ceil((-p - offset) / 2)
+    hi = (length - 1 - p - offset) // 2
+    return lo, hi
+
+
+def phase_transposed_conv_2x(x: jax.Array, kernel: jax.Array, offset: int, out_len: int) -> jax.Array:
+    """y[n] = sum_i x[i] * kernel[n - 2i + offset] along H and W, for n in [0, out_len).
+
+    x: [N, H, W, Cin] (square), kernel: [L, L, Cin, Cout] -> [N, out_len, out_len, Cout].
+    The same sums as `transposed_conv_2x`, but every output phase (py, px) is its own VALID
+    convolution with only the kernel taps that phase reads (polyphase sub-kernels): L*L*Cin*Cout
+    MACs per input pixel, the official transposed conv's count, with no zero taps.
+    """
+    n, h, _, cin = x.shape
+    length, cout = kernel.shape[0], kernel.shape[3]
+    half = (out_len + 1) // 2  # rows of the even phase
+    per_axis = []
+    for p in range(2):
+        lo, hi = _phase_taps(length, offset, p)
+        rows = (out_len - p + 1) // 2  # outputs j of this phase: n = 2j + p < out_len
+        # correlation over xpad[j + t] = x[j - (hi - t)]: pad hi before, whatever rows need after
+        idx = [2 * (hi - t) + p + offset for t in range(hi - lo + 1)]
+        per_axis.append((hi, rows - 1 - h - lo + 1, idx, rows))
+    out = jnp.zeros((n, half, 2, half, 2, cout), x.dtype)
+    for py, (pad_y0, pad_y1, iy, ry) in enumerate(per_axis):
+        for px, (pad_x0, pad_x1, ix, rx) in enumerate(per_axis):
+            k = kernel[np.asarray(iy)[:, None], np.asarray(ix)[None, :]]  # [Ty, Tx, Cin, Cout]
+            xp = jax.lax.pad(
+                x, jnp.zeros((), x.dtype), ((0, 0, 0), (pad_y0, pad_y1, 0), (pad_x0, pad_x1, 0), (0, 0, 0))
+            )
+            if k.shape[:2] == (1, 1):  # a matmul; XLA's 1x1 conv path is no faster
+                ph = jnp.einsum("nhwi,io->nhwo", xp, k[0, 0])
+            else:
+                ph = jax.lax.conv_general_dilated(xp, k, (1, 1), "VALID", dimension_numbers=_DN)
+            out = out.at[:, :ry, py, :rx, px].set(ph)
+    return out.reshape(n, 2 * half, 2 * half, cout)[:, :out_len, :out_len]
+
+
+def upsample_conv_polyphase(x: jax.Array, weight: jax.Array, f: np.ndarray, pad0: int) -> jax.Array:
+    """StyleGAN2's 2x up-sampling conv at the official MAC count: a stride-2 transposed conv with
+    the flipped 3x3 `weight` as polyphase sub-kernels (`phase_transposed_conv_2x`, 9*I*O MACs per
+    INPUT pixel), then the FIR `f` (incl. gain 4) as separable shifted adds on the 2H+1 grid.
+
+    x: [N, H, H, I], weight: [k, k, I, O] -> [N, 2H, 2H, O]; equals
+    transposed_conv_2x(x, full_conv2d_kernels(weight[::-1, ::-1], f), offset=pad0), i.e.
+    y[n] = sum_m u[m] * f[n + pad0 - m] with u the transposed conv on m in [0, 2H + k - 2].
+    """
+    h = x.shape[1]
+    kw = weight.shape[0]
+    u = phase_transposed_conv_2x(x, weight[::-1, ::-1], 0, 2 * h + kw - 2)  # [N, 2H+k-2, ., O]
+    return fir_conv_2x_out(u, f, pad0, 2 * h)
+
+
+def fir_conv_2x_out(u: jax.Array, f: np.ndarray, shift: int, out_len: int) -> jax.Array:
+    """y[n] = sum_m u[m] * f[n + shift - m] on H and W (zero outside u), n in [0, out_len).
+
+    u: [N, M, M, C]; f: [L, L], separable: applied as 2 x L shifted multiply-adds (XLA's
+    depthwise convolution is slow on CPU, see `blur`)."""
+    f = np.asarray(f, np.float64)
+    length = f.shape[0]
+    col, row = f.sum(axis=1), f.sum(axis=0)
+    if not np.allclose(np.outer(col, row) / f.sum(), f, rtol=1e-6, atol=1e-9):
+        raise ValueError("fir_conv_2x_out needs a separable (rank-1) filter")
+    col, row = col / np.sqrt(abs(f.sum())), row / np.sqrt(abs(f.sum())) * np.sign(f.sum())
+    m = u.shape[1]
+    # correlation form: y[n] = sum_s upad[n + s] * f[L-1-s], upad[q] = u[q + shift - (L-1)]
+    lo = length - 1 - shift
+    hi = out_len + length - 1 - m - lo
+    up = jax.lax.pad(u, jnp.zeros((), u.dtype), ((0, 0, 0), (lo, hi, 0), (lo, hi, 0), (0, 0, 0)))
+    up = sum(float(col[length - 1 - s]) * up[:, s : s + out_len] for s in range(length))
+    return sum(float(row[length - 1 - s]) * up[:, :, s : s + out_len] for s in range(length))
+
+
 def full_conv2d_kernels(w: jax.Array, f: np.ndarray) -> jax.Array:
     """Full 2-D convolution of every [k, k] slice of w: [k, k, I, O] with f: [m, m] -> [k+m-1, ...]."""
     k, m = w.shape[0], f.shape[0]
