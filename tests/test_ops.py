@@ -215,14 +215,10 @@ def test_upsample_conv_kernel_matches_official_two_step_form():
     np.testing.assert_allclose(transposed_conv_2x(x, k, off), ref, atol=1e-4)
 
 
-@FAST
-@given(
-    st.integers(0, 2**31 - 1),
-    st.sampled_from([(3, 0), (4, 1), (6, 2), (5, 2), (3, 1), (6, 1), (5, 3), (7, 3), (2, 0), (1, 0)]),
-    st.integers(1, 5),
-    st.integers(-1, 2),
-)
-def test_sub_kernel_transposed_conv_equals_zero_stuffed_correlation(seed, geom, size, extra):
+@pytest.mark.parametrize("geom", [(3, 0), (4, 1), (6, 2), (5, 2), (3, 1), (6, 1), (5, 3), (7, 3), (2, 0), (1, 0)])
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 5), st.integers(-1, 2))
+def test_sub_kernel_transposed_conv_equals_zero_stuffed_correlation(geom, seed, size, extra):
     """Polyphase sub-kernels (official MAC count) == the zero-stuffed transposed conv, any kernel
     length / offset (also those the single 3x3 sub-pixel form cannot take) and output length."""
     length, offset = geom

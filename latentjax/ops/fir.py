@@ -170,6 +170,8 @@ def phase_transposed_conv_2x(x: jax.Array, kernel: jax.Array, offset: int, out_l
     out = jnp.zeros((n, half, 2, half, 2, cout), x.dtype)
     for py, (pad_y0, pad_y1, iy, ry) in enumerate(per_axis):
         for px, (pad_x0, pad_x1, ix, rx) in enumerate(per_axis):
+            if not iy or not ix:  # a kernel shorter than the stride: this phase reads no tap
+                continue
             k = kernel[np.asarray(iy)[:, None], np.asarray(ix)[None, :]]  # [Ty, Tx, Cin, Cout]
             xp = jax.lax.pad(
                 x, jnp.zeros((), x.dtype), ((0, 0, 0), (pad_y0, pad_y1, 0), (pad_x0, pad_x1, 0), (0, 0, 0))
