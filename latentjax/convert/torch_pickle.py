@@ -14,6 +14,7 @@ import numpy as np
 
 from latentjax.config import GeneratorConfig
 from latentjax.convert.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, EasyDict, Record
+from latentjax.convert.stylegan3_pickle import is_stylegan3, read_stylegan3
 from latentjax.convert.torch_storage import TENSOR_GLOBALS, load_legacy
 from latentjax.convert.variables import build_variables
 from latentjax.errors import LoadError, UnsupportedModelError
@@ -70,7 +71,7 @@ def module_tensor(rec, name: str, source: str) -> np.ndarray:
 
 
 def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[GeneratorConfig, dict]:
-    """Snapshot dict -> (config, variables) of its StyleGAN2 generator `network`."""
+    """Snapshot dict -> (config, variables) of its StyleGAN2 or StyleGAN3 generator `network`."""
     if not isinstance(obj, dict) or network not in obj:
         raise LoadError(f"{source}: expected a snapshot dict with '{network}'")
     g = obj[network]
@@ -78,6 +79,8 @@ def read_torch_pickle(obj, source: str, network: str = "G_ema") -> tuple[Generat
         raise UnsupportedModelError(f"{source}: '{network}' is not a persistent Generator")
     st = g.meta["state"]
     syn, mp = submodule(g, "synthesis", source), submodule(g, "mapping", source)
+    if is_stylegan3(syn):
+        return read_stylegan3(g, source)
     if "b4" not in syn.meta["state"].get("_modules", {}):
         raise UnsupportedModelError(
             f"{source}: synthesis network has no b4 block: this is the "

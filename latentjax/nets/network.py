@@ -10,17 +10,20 @@ from latentjax.latent import broadcast_ws, truncate
 from latentjax.nets.mapping import MappingNetwork
 from latentjax.nets.stylegan import StyleGANSynthesis
 from latentjax.nets.stylegan2 import StyleGAN2Synthesis
+from latentjax.nets.stylegan3 import StyleGAN3Synthesis
+
+SYNTHESIS = {"stylegan": StyleGANSynthesis, "stylegan2": StyleGAN2Synthesis, "stylegan3": StyleGAN3Synthesis}
 
 
 class GeneratorNet(nn.Module):
-    """Variables: {'params': {'mapping_network', 'synthesis_network'}, 'buffers': (w_avg, noise_const)}."""
+    """Variables: {'params': {'mapping_network', 'synthesis_network'}, 'buffers': (w_avg, noise_const;
+    StyleGAN3: the input's freqs/phases/transform, per-layer magnitude_ema and filters)}."""
 
     cfg: GeneratorConfig
 
     def setup(self):
         self.mapping_network = MappingNetwork(self.cfg)
-        synth = StyleGANSynthesis if self.cfg.arch == "stylegan" else StyleGAN2Synthesis
-        self.synthesis_network = synth(self.cfg)
+        self.synthesis_network = SYNTHESIS[self.cfg.arch](self.cfg)
 
     def mapping(self, z: jax.Array, psi=1.0, cutoff=None) -> jax.Array:
         """z: [N, z_dim] -> ws: [N, num_ws, w_dim], truncated on layers < cutoff (None: all)."""
