@@ -79,6 +79,23 @@ class Generator:
     def num_params(self) -> int:
         return int(sum(np.size(a) for a in jax.tree_util.tree_leaves(self.variables["params"])))
 
+    def with_transform(self, translate: tuple[float, float] = (0.0, 0.0), rotate: float = 0.0) -> Generator:
+        """A StyleGAN3 generator whose input transform is NVIDIA gen_images.py's --translate X,Y
+        --rotate DEG (the stored buffer becomes inv(make_transform)). Same config: no recompile."""
+        if self.config.arch != "stylegan3":
+            raise ValueError(
+                f"--translate/--rotate set StyleGAN3's input transform; this model is {self.config.arch}, "
+                "which has no Fourier-feature input"
+            )
+        from latentjax.nets.stylegan3 import input_transform
+
+        t = tuple(float(v) for v in translate)
+        if len(t) != 2 or not np.all(np.isfinite(t)) or not np.isfinite(rotate):
+            raise ValueError(f"translate must be two finite numbers and rotate finite, got {translate!r}, {rotate!r}")
+        variables = jax.tree_util.tree_map(lambda a: a, self.variables)  # new dicts, same leaves
+        variables["buffers"]["synthesis_network"]["input"]["transform"] = jnp.asarray(input_transform(t, rotate))
+        return Generator(self.config, variables)
+
     def mapping(self, z, truncation_psi: float = 1.0, truncation_cutoff: int | None = None) -> jax.Array:
         """z: [N, z_dim] -> ws: [N, num_ws, w_dim]. cutoff None truncates every layer."""
         z = self._check(z, (self.config.z_dim,), "z")

@@ -27,6 +27,15 @@ def floats(spec: str) -> list[float]:
         raise ValueError(f"bad number list {spec!r} (use e.g. -3,-1.5,0,1.5,3)") from None
 
 
+def vec2(spec: str) -> tuple[float, float]:
+    """'X,Y' -> (X, Y), for argparse (NVIDIA gen_images.py's --translate)."""
+    try:
+        x, y = (float(v) for v in spec.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers X,Y (e.g. 0.3,1), got {spec!r}") from None
+    return x, y
+
+
 def unique_names(paths: list[str]) -> list[str]:
     """File stems, made unique with the argument index where two images share one."""
     stems = [Path(p).stem for p in paths]

@@ -25,7 +25,15 @@ def cmd_info(args) -> int:
     print(f"resolution   : {c.resolution}x{c.resolution}, {c.img_channels} channels")
     print(f"latents      : z_dim {c.z_dim}, w_dim {c.w_dim}, num_ws {c.num_ws}")
     print(f"mapping      : {c.mapping_layers} layers x {c.mapping_fmaps}, lr_mul {c.mapping_lr_mul}")
-    print("channels     : " + ", ".join(f"{r}:{ch}" for r, ch in zip(c.block_resolutions, c.channels)))
+    if c.arch == "stylegan3":
+        kind = "R (1x1 convs, radial filters)" if any(c.sg3_down_radial) else "T"
+        print(
+            f"stylegan3    : {kind}, input {c.sg3_sizes[0]}^2 at rate {c.sg3_sampling_rate:g}, "
+            f"output x {c.sg3_output_scale:g}"
+        )
+        print("layers       : " + ", ".join(c.sg3_layer_names))
+    else:
+        print("channels     : " + ", ".join(f"{r}:{ch}" for r, ch in zip(c.block_resolutions, c.channels)))
     if c.arch == "stylegan":
         print(f"fused up     : {', '.join(str(r) for r, f in zip(c.block_resolutions[1:], c.fused_up) if f) or 'none'}")
     if c.conv_clamp is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentjax.cli._common import model_args
+from latentjax.cli._common import model_args, vec2
 
 
 def cmd_generate(args) -> int:
@@ -18,6 +18,8 @@ def cmd_generate(args) -> int:
     from latentjax.seeds import parse_seeds, z_from_seeds
 
     G = load_generator(args.model, args.network)
+    if args.translate is not None or args.rotate is not None:
+        G = G.with_transform(args.translate or (0.0, 0.0), args.rotate or 0.0)
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
     if args.ws:
@@ -62,6 +64,10 @@ def register(sub) -> None:
     g.add_argument("--trunc-cutoff", type=int, default=None, help="truncate layers < this (default: all)")
     g.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
     g.add_argument("--noise-seed", type=int, default=0, help="key for --noise-mode random")
+    g.add_argument(
+        "--translate", type=vec2, default=None, metavar="X,Y", help="StyleGAN3 only: translate the image, e.g. 0.3,1"
+    )
+    g.add_argument("--rotate", type=float, default=None, metavar="DEG", help="StyleGAN3 only: rotation angle")
     g.add_argument("--batch", type=int, default=16)
     g.add_argument("--grid-cols", type=int, default=None)
     g.add_argument("--outdir", default="out")
