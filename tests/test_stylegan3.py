@@ -191,3 +191,59 @@ def test_config_roundtrip_and_fresh_generator():
 def test_bad_config_is_refused(change, match):
     with pytest.raises(ValueError, match=match):
         dataclasses.replace(_toy_cfg(), **change)
+
+
+def _record(name: str = "sg3t_r64"):
+    from latentjax.convert.safe_pickle import restricted_loads
+    from latentjax.convert.torch_pickle import TORCH_GLOBALS
+
+    pkl = GOLD / f"{name}.pkl"
+    if not pkl.exists():
+        pytest.skip(f"{pkl} not present")
+    return restricted_loads(pkl.read_bytes(), TORCH_GLOBALS, str(pkl))
+
+
+def _layer0(g):
+    syn = g.meta["state"]["_modules"]["synthesis"]
+    return syn.meta["state"]["_modules"][syn.meta["state"]["layer_names"][0]].meta["state"]
+
+
+def _inp(g):
+    return g.meta["state"]["_modules"]["synthesis"].meta["state"]["_modules"]["input"].meta["state"]
+
+
+@pytest.mark.parametrize(
+    "mutate, error, match",
+    [
+        (lambda g: g.meta["state"].update(c_dim=3), "UnsupportedModelError", "conditional"),
+        (lambda g: _inp(g)["_buffers"].pop("freqs"), "LoadError", "no tensor 'freqs'"),
+        (lambda g: _layer0(g).update(padding=[1, 2, 3]), "LoadError", "padding"),
+        (lambda g: _layer0(g)["_buffers"].update(magnitude_ema=np.float32("nan")), "LoadError", "NaN"),
+        (lambda g: _layer0(g)["_buffers"].update(up_filter=np.ones((2, 2, 2), np.float32)), "Unsupported", "up_filter"),
+        (lambda g: _layer0(g).update(conv_clamp=9.0), "UnsupportedModelError", "conv_clamp"),
+    ],
+)
+def test_malformed_stylegan3_records_are_refused(mutate, error, match):
+    import latentjax.errors as errors
+    from latentjax.convert.torch_pickle import read_torch_pickle
+
+    obj = _record()
+    mutate(obj["G_ema"])
+    exc = errors.UnsupportedModelError if error.startswith("Unsupported") else errors.LoadError
+    with pytest.raises(exc, match=match):
+        read_torch_pickle(obj, "sg3.pkl")
+
+
+def test_training_copy_is_selectable():
+    """network='G' reads the training copy: other weights, same buffers (as the fixture states)."""
+    from latentjax.convert.pickles import read_generator_pickle
+
+    pkl = GOLD / "sg3t_r64.pkl"
+    if not pkl.exists():
+        pytest.skip(f"{pkl} not present")
+    (c1, v1), (c2, v2) = read_generator_pickle(pkl), read_generator_pickle(pkl, "G")
+    assert c1 == c2
+    a = v1["params"]["synthesis_network"]["L0_36_32"]["weight"]
+    assert np.abs(a - v2["params"]["synthesis_network"]["L0_36_32"]["weight"]).max() > 0.1
+    b1, b2 = v1["buffers"]["synthesis_network"], v2["buffers"]["synthesis_network"]
+    assert err(b1["L4_52_25"]["up_filter"], b2["L4_52_25"]["up_filter"]) == 0.0
