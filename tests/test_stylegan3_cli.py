@@ -75,8 +75,11 @@ def test_generate_translate_rotate_cli(G, tmp_path):
     want = to_uint8(G.with_transform((0.1, -0.05), 15.0).synthesis(ws))
     got = np.stack([np.asarray(Image.open(tmp_path / "b" / f"seed{s:04d}.png")) for s in range(4)])
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
-    plain = np.asarray(Image.open(tmp_path / "a" / "seed0000.png")).astype(int)
-    assert np.abs(plain - got[0]).mean() > 2
+    plain = np.stack([np.asarray(Image.open(tmp_path / "a" / f"seed{s:04d}.png")) for s in range(4)])
+    plain_f = np.asarray(G.synthesis(ws))
+    assert np.abs(plain.astype(int) - to_uint8(plain_f).astype(int)).max() <= 1
+    # random weights: most seeds render faint images (std ~0.03), so compare relative to that
+    assert np.abs(plain_f - np.asarray(G.with_transform((0.1, -0.05), 15.0).synthesis(ws))).mean() > 0.1 * plain_f.std()
 
 
 def test_translate_on_other_arch_is_a_clear_error(capsys):
