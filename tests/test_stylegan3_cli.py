@@ -100,7 +100,9 @@ def test_info_and_latent_commands_work_unchanged(G, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "stylegan3" in out and "L14_64_3" in out and "num_ws 16" in out
     for argv in (
-        ["interpolate", "-m", str(PKL), "--seeds", "1,2", "--frames", "4", "--out", str(tmp_path / "i.gif")],
+        ["interpolate", "-m", str(PKL), "--seeds", "1,2", "--steps", "4", "--out", str(tmp_path / "i.gif")],
         ["mix", "-m", str(PKL), "--rows", "1,2", "--cols", "3,4", "--out", str(tmp_path / "m.png")],
+        ["sample", "-m", str(PKL), "--n", "4", "--batch", "4", "--out", str(tmp_path / "s"), "--classifier", "none"]
+        + ["--thumbnails", "0", "--save-ws", "--quiet"],
     ):
         assert main(argv) == 0, argv
