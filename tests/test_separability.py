@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.svm import LinearSVC
 
+from latentjax.metrics import separability as sep_mod
 from latentjax.metrics.separability import (
     SeparabilityResult,
     conditional_entropy,
@@ -198,6 +199,37 @@ def test_jax_engine_agrees_with_sklearn(gaussian_attributes, loss):
     np.testing.assert_allclose(res.coef, tight.coef, rtol=0, atol=2e-3 * np.abs(tight.coef).max())
     np.testing.assert_allclose(res.intercept, tight.intercept, atol=2e-3 * np.abs(tight.coef).max())
     assert ref.entropies[0] == 0.0 and np.all(np.diff(ref.entropies) > 0)  # noise levels show in the entropies
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 2 * 4096 + 7), st.integers(1, 6), st.floats(0.0, 1.0))
+def test_active_row_hessian_equals_the_full_masked_sum(seed, n, d, active):
+    """The Newton Hessian summed over the rows with weight > 0 only (in blocks, gathered) is the
+    plain sum over all rows, for any share of zero weights and N across block boundaries."""
+    rng = np.random.default_rng(seed)
+    xt = rng.normal(size=(n, d)).astype(np.float32)
+    w = (rng.random(n) * (rng.random(n) < active)).astype(np.float32)
+    xt_pad = np.concatenate([xt, np.zeros((1, d), np.float32)])
+    got = np.asarray(sep_mod._active_hessian(xt_pad, w), np.float64)
+    ref = (xt.astype(np.float64) * w[:, None]).T @ xt.astype(np.float64)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * (np.abs(ref).max() + 1.0))
+
+
+def test_jax_engine_active_rows_equals_all_rows(gaussian_attributes):
+    """The single-device solver (Hessians over active rows) takes the same Newton steps as the
+    all-rows form the multi-device path uses."""
+    x, probs = gaussian_attributes
+    xc = (x - x.mean(0)).astype(np.float32)
+    idx = confident_subset(probs, 0.5)
+    mask = np.zeros((probs.shape[1], x.shape[0]), np.float32)
+    mask[np.arange(probs.shape[1])[:, None], idx] = 1.0
+    signs = np.where(probs.T > 0.5, 1.0, -1.0).astype(np.float32)
+    args = (xc, x.mean(0).astype(np.float32), signs, mask, np.float32(1.0), np.float32(1e-5))
+    a = sep_mod._newton_fit(*args, loss="squared_hinge", max_iter=50, active_rows=True)
+    b = sep_mod._newton_fit(*args, loss="squared_hinge", max_iter=50, active_rows=False)
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(a[2], b[2])  # joint counts
+    assert int(a[3]) == int(b[3])  # Newton steps
 
 
 # --------------------------------------------------------------------------- input errors
