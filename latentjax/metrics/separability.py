@@ -39,8 +39,8 @@ both engines do that. Nothing is standardised (NVIDIA doesn't).
   O(A N_active (D+1)^2) flops, where the scores and gradients cost O(A N (D+1)); typically 5-15
   steps. With several local devices the N rows are split over them
   (`latentjax.sharding.batch_mesh`, padding rows get mask 0), the Hessians sum every row (masked)
-  and the sums over N become all-reduces; Hessians [A, D+1, D+1] are replicated. Measured on 2 shared CPU cores: N = 200k, D = 128, A = 12 in ~20 s (sklearn ~130 s);
-  the work is large dense matmuls, so D = 512 belongs on a GPU.
+  and the sums over N become all-reduces; Hessians [A, D+1, D+1] are replicated. Timings against
+  sklearn (same run): BENCHMARKS.md. The work is large dense matmuls, so D = 512 belongs on a GPU.
 """
 
 from __future__ import annotations
