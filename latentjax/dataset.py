@@ -16,6 +16,12 @@ Layout of a dataset directory (shapes per shard of `rows` rows):
 Every file is written to a temporary sibling and renamed into place; a shard counts as done only
 once the manifest (rewritten the same way) lists it. A shard on disk but not in the manifest
 (killed between the two renames) is simply written again.
+
+Several processes (`latentjax.distributed`, `latentjax launch`) share the work shard by shard: the
+shards still missing are dealt round-robin, each process writes only its own shard files, and after
+each round (one shard per process) the processes exchange what they wrote and process 0 alone
+records it in the manifest. The rows are byte-identical to a single process's (same batches); a run
+killed anywhere, on any process, resumes with any number of processes.
 """
 
 from __future__ import annotations
@@ -387,13 +393,30 @@ def sample_arrays(
     G: Generator, cfg: SampleConfig, classifier: Classifier | None = None, progress: bool = False
 ) -> dict[str, np.ndarray]:
     """The dataset `cfg` describes, in memory: {field: [n, ...]}, the same rows `sample_dataset` writes
-    (row i depends only on seed and i). For metric runs that do not need files; `cfg.shard_size` unused."""
+    (row i depends only on seed and i). For metric runs that do not need files; `cfg.shard_size` unused.
+    With several processes (`latentjax.distributed`) the batches are split between them and every
+    process returns all n rows."""
     from tqdm import tqdm
+
+    from latentjax.distributed import allgather_arrays
+    from latentjax.sharding import process_block
 
     if classifier is not None and G.config.img_channels != 3:
         raise ValueError(f"the classifier needs RGB images; this generator makes {G.config.img_channels} channels")
-    with tqdm(total=cfg.n, unit="row", desc="sample", disable=not progress) as bar:
-        return _sample_range(G, cfg, classifier, 0, cfg.n, min(cfg.batch, cfg.n), bar.update)
+    batch = min(cfg.batch, cfg.n)
+    # Several processes: each takes a block of whole batches, so every row is computed in the same
+    # padded batch as by one process (bit-identical), then all rows are gathered on every process.
+    b0, b1 = process_block(-(-cfg.n // batch))
+    start, stop = b0 * batch, min(b1 * batch, cfg.n)
+    with tqdm(
+        total=stop - start, unit="row", desc="sample", disable=not progress or start == stop or jax.process_index() > 0
+    ) as bar:
+        if start < stop:
+            rows = _sample_range(G, cfg, classifier, start, stop, batch, bar.update)
+        else:
+            specs = field_specs(G, cfg, classifier)
+            rows = {k: np.empty((0, *v["shape"]), v["dtype"]) for k, v in specs.items()}
+    return allgather_arrays(rows, "gathering sampled rows")
 
 
 def sample_dataset(
@@ -411,37 +434,53 @@ def sample_dataset(
     classifier, noise_mode, stored fields). At most one shard is held in memory. `progress`: a tqdm
     bar over rows (rate, ETA; starts at the rows already done). `on_shard(ShardInfo)` runs after
     each shard is recorded (an exception there stops the run; rerunning resumes after that shard).
+    Several processes: every one calls this; see the module docstring (the report and `on_shard`
+    cover every process's shards, on every process; only process 0 shows progress).
     """
     from tqdm import tqdm
+
+    from latentjax import distributed as dist
+    from latentjax.sharding import process_items
 
     t0 = time.perf_counter()
     if classifier is not None and G.config.img_channels != 3:
         raise ValueError(f"the classifier needs RGB images; this generator makes {G.config.img_channels} channels")
     out = Path(out_dir)
     header = dataset_header(G, cfg, classifier)
-    manifest = _open_dataset(out, header)
-    done = {e["index"] for e in manifest["shards"]}
-    done_rows = sum(e["rows"] for e in manifest["shards"])
+    first = jax.process_index() == 0
+    # Process 0 alone validates / creates the directory and owns the manifest; the others learn the
+    # completed shards from it (so only a shared output directory is needed, not a shared manifest view).
+    opened = dist.on_first(lambda: _open_dataset(out, header), f"opening {out}")
+    manifest = opened if first else None
+    done = {e["index"] for e in opened["shards"]}
+    done_rows = sum(e["rows"] for e in opened["shards"])
     batch = min(cfg.batch, cfg.shard_size, cfg.n)  # every call padded to this: one compile per program
+    todo = [k for k in range(cfg.num_shards) if k not in done]
+    mine = process_items(todo)  # round-robin over what is left: a resumed run stays balanced
+    rounds = -(-len(todo) // jax.process_count())
     written = []
-    with tqdm(total=cfg.n, initial=done_rows, unit="row", desc=out.name, disable=not progress) as bar:
-        for k in range(cfg.num_shards):
-            if k in done:
-                continue
-            start, stop = cfg.shard_rows(k)
-            shard = _sample_range(G, cfg, classifier, start, stop, batch, bar.update)
-            atomic_write_file(out / shard_name(k), lambda f, s=shard: np.savez(f, **s))
-            del shard
-            manifest["shards"] = sorted(
-                [*manifest["shards"], {"index": k, "file": shard_name(k), "start": start, "rows": stop - start}],
-                key=lambda e: e["index"],
-            )
-            manifest["complete"] = len(manifest["shards"]) == cfg.num_shards
-            _write_manifest(out, manifest)
-            written.append(k)
-            done_rows += stop - start
-            if on_shard is not None:
-                on_shard(ShardInfo(k, start, stop - start, out / shard_name(k), done_rows, cfg.n))
+    with tqdm(total=cfg.n, initial=done_rows, unit="row", desc=out.name, disable=not (progress and first)) as bar:
+        for r in range(rounds):  # one shard per process per round, then one exchange of what was written
+            entry = None
+            if r < len(mine):
+                k = mine[r]
+                start, stop = cfg.shard_rows(k)
+                shard = _sample_range(G, cfg, classifier, start, stop, batch, bar.update)
+                atomic_write_file(out / shard_name(k), lambda f, s=shard: np.savez(f, **s))
+                del shard
+                entry = {"index": k, "file": shard_name(k), "start": start, "rows": stop - start}
+            entries = [e for e in dist.allgather_json(entry, f"sampling round {r + 1}/{rounds}") if e is not None]
+            if first:
+                bar.update(sum(e["rows"] for e in entries if e != entry))  # peers' rows
+                manifest["shards"] = sorted([*manifest["shards"], *entries], key=lambda e: e["index"])
+                manifest["complete"] = len(manifest["shards"]) == cfg.num_shards
+                _write_manifest(out, manifest)
+            for e in entries:
+                written.append(e["index"])
+                done_rows += e["rows"]
+                if on_shard is not None:
+                    on_shard(ShardInfo(e["index"], e["start"], e["rows"], out / e["file"], done_rows, cfg.n))
+    written.sort()
     return SampleReport(out, cfg.n, cfg.num_shards, tuple(written), len(done), time.perf_counter() - t0)
 
 

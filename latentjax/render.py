@@ -29,13 +29,20 @@ def load_ws(path: str, G: Generator) -> np.ndarray:
 
 
 def iter_batches(
-    G: Generator, ws: np.ndarray, batch: int, noise_mode: str = "const", key: jax.Array | None = None
+    G: Generator,
+    ws: np.ndarray,
+    batch: int,
+    noise_mode: str = "const",
+    key: jax.Array | None = None,
+    first_batch: int = 0,
 ) -> Iterator[np.ndarray]:
     """Yield raw images [b, H, W, C] (numpy) for consecutive chunks of ws: [N, num_ws, w_dim].
 
-    Every chunk is padded to `batch` rows so one compiled program serves the whole run.
+    Every chunk is padded to `batch` rows so one compiled program serves the whole run. Chunk i's
+    random noise comes from fold_in(key, first_batch + i): a process rendering batches from
+    `first_batch` on draws the same noise as one process rendering them all.
     """
-    for i, start in enumerate(range(0, len(ws), batch)):
+    for i, start in enumerate(range(0, len(ws), batch), start=first_batch):
         chunk = ws[start : start + batch]
         n = len(chunk)
         if n < batch:

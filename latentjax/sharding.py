@@ -1,8 +1,11 @@
-"""Data parallelism over all local devices: the batch axis is split, parameters replicated.
+"""Data parallelism: the batch axis split over devices, parameters replicated; rows over processes.
 
 On one device this is a plain call. With 8 GPUs (or `XLA_FLAGS=--xla_force_host_platform_device_count=8`
 on CPU) the same call runs one eighth of the batch on each; batches that do not divide evenly
 are padded and the padding is dropped from the result.
+
+With several processes (`latentjax.distributed`) the global mesh spans every process's devices;
+`process_block` / `process_items` say which rows or work items this process owns.
 """
 
 from __future__ import annotations
@@ -15,6 +18,35 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 def batch_mesh() -> Mesh:
     return Mesh(np.array(jax.local_devices()), ("batch",))
+
+
+def global_mesh(axis: str = "batch") -> Mesh:
+    """A 1-d mesh over every process's devices (`jax.devices()`), ordered by (process, device id) so
+    that a row-sharded axis gives each process one contiguous block. One process: the local mesh."""
+    devices = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
+    return Mesh(np.array(devices), (axis,))
+
+
+def process_block(n: int, process: int | None = None, count: int | None = None) -> tuple[int, int]:
+    """Rows [start, stop) of n that `process` (default: this one) of `count` owns: contiguous blocks,
+    sizes differing by at most one (the first n % count processes take one more)."""
+    process = jax.process_index() if process is None else int(process)
+    count = jax.process_count() if count is None else int(count)
+    if not 0 <= process < count or n < 0:
+        raise ValueError(f"need 0 <= process < count and n >= 0, got process {process}, count {count}, n {n}")
+    q, r = divmod(int(n), count)
+    start = process * q + min(process, r)
+    return start, start + q + (process < r)
+
+
+def process_items(items, process: int | None = None, count: int | None = None) -> list:
+    """The items (shards, attributes, batches) `process` of `count` owns: every count-th one from its
+    own index, so the remaining work of a resumed run stays balanced."""
+    process = jax.process_index() if process is None else int(process)
+    count = jax.process_count() if count is None else int(count)
+    if not 0 <= process < count:
+        raise ValueError(f"need 0 <= process < count, got process {process}, count {count}")
+    return list(items)[process::count]
 
 
 def replicate(tree):

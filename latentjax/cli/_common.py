@@ -66,3 +66,18 @@ def write_json(path: str | None, payload: dict) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(jsonable(payload), indent=1))
         print(f"wrote {path}")
+
+
+def distributed_args(p: argparse.ArgumentParser) -> None:
+    """--coordinator / --num-processes / --process-id (all three, or none: the environment JAX detects)."""
+    g = p.add_argument_group("several processes / hosts (latentjax.distributed; or use `latentjax launch`)")
+    g.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="process 0's address, reachable by all")
+    g.add_argument("--num-processes", type=int, default=None, metavar="N")
+    g.add_argument("--process-id", type=int, default=None, metavar="I", help="this process, 0..N-1")
+
+
+def start_distributed(args) -> int:
+    """Join the job the flags (or the environment) describe, before anything touches a device."""
+    from latentjax.distributed import DistributedConfig, initialize
+
+    return initialize(DistributedConfig(args.coordinator, args.num_processes, args.process_id))

@@ -6,17 +6,20 @@ from pathlib import Path
 
 import numpy as np
 
-from latentjax.cli._common import model_args, vec2
+from latentjax.cli._common import distributed_args, model_args, start_distributed, vec2
 
 
 def cmd_generate(args) -> int:
     from tqdm import tqdm
 
     from latentjax import load_generator
+    from latentjax.distributed import allgather_arrays
     from latentjax.media import make_grid, save_png, to_uint8
     from latentjax.render import iter_batches, load_ws
     from latentjax.seeds import parse_seeds, z_from_seeds
+    from latentjax.sharding import process_block
 
+    start_distributed(args)
     G = load_generator(args.model, args.network)
     if args.translate is not None or args.rotate is not None:
         G = G.with_transform(args.translate or (0.0, 0.0), args.rotate or 0.0)
@@ -38,17 +41,27 @@ def cmd_generate(args) -> int:
     import jax
 
     key = jax.random.key(args.noise_seed) if args.noise_mode == "random" else None
+    # Several processes: each renders a block of whole batches (the same batches, so the same
+    # pixels, as one process) and writes its own PNGs; process 0 writes grid.png and latents.npz.
+    b0, b1 = process_block(-(-len(ws) // args.batch))
+    lo, hi = b0 * args.batch, min(b1 * args.batch, len(ws))
+    first = jax.process_index() == 0
     thumbs = []
-    with tqdm(total=len(ws), unit="img", disable=args.quiet or len(ws) < 2 * args.batch) as bar:
-        done = 0
-        for imgs in iter_batches(G, ws, args.batch, args.noise_mode, key):
+    with tqdm(total=hi - lo, unit="img", disable=args.quiet or not first or hi - lo < 2 * args.batch) as bar:
+        done = lo
+        for imgs in iter_batches(G, ws[lo:hi], args.batch, args.noise_mode, key, first_batch=b0):
             px = to_uint8(imgs)
             for img in px:
                 save_png(out / f"{names[done]}.png", img)
                 thumbs.append(img)
                 done += 1
             bar.update(len(px))
-    save_png(out / "grid.png", make_grid(np.stack(thumbs), args.grid_cols))
+    c = G.config
+    mine = np.stack(thumbs) if thumbs else np.zeros((0, c.resolution, c.resolution, c.img_channels), np.uint8)
+    everything = allgather_arrays({"px": mine}, "gathering images for grid.png")["px"]
+    if not first:
+        return 0
+    save_png(out / "grid.png", make_grid(everything, args.grid_cols))
     extra = {} if zs is None else {"z": zs, "seeds": np.asarray(seeds)}
     np.savez(out / "latents.npz", ws=ws, **extra)
     print(f"wrote {len(ws)} images, grid.png and latents.npz to {out}")
@@ -72,4 +85,5 @@ def register(sub) -> None:
     g.add_argument("--grid-cols", type=int, default=None)
     g.add_argument("--outdir", default="out")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    distributed_args(g)
     g.set_defaults(func=cmd_generate)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentjax.cli._common import model_args, write_json
+from latentjax.cli._common import distributed_args, model_args, start_distributed, write_json
 
 
 def _labelled(args, G):
@@ -27,8 +27,13 @@ def _labelled(args, G):
 
 
 def cmd_metrics(args) -> int:
+    import jax
+
     from latentjax import load_generator
 
+    start_distributed(args)  # several processes: sampling and fits are split, every one gets the result
+    first = jax.process_index() == 0  # process 0 alone prints and writes
+    say, save = (print, write_json) if first else (_quiet, _quiet)
     G = None if getattr(args, "data", None) else load_generator(args.model, args.network)
     header = {"metric": args.metric, "model": args.model, "space": args.space}
     if args.metric == "ppl":
@@ -47,8 +52,8 @@ def cmd_metrics(args) -> int:
             noise_mode=args.noise_mode,
             progress=not args.quiet,
         )
-        print(f"PPL {args.space}-{args.sampling}: {r.mean:.4g} (std {r.std:.4g}, {r.num_samples} samples)")
-        write_json(args.out, {**header, "trunc": args.trunc, "result": r})
+        say(f"PPL {args.space}-{args.sampling}: {r.mean:.4g} (std {r.std:.4g}, {r.num_samples} samples)")
+        save(args.out, {**header, "trunc": args.trunc, "result": r})
         return 0
     data = _labelled(args, G)
     x, names = data.latents(args.space), data.attributes
@@ -58,9 +63,9 @@ def cmd_metrics(args) -> int:
 
         r = linear_separability(x, data.probs, engine=args.engine, C=args.C, attributes=names)
         for a, s in zip(names, r.per_attribute):
-            print(f"{a:16s} exp(H) {s:.4f}")
-        print(f"linear separability ({args.space}, {args.engine}): {r.score:.4f}")
-        write_json(args.out, {**header, "engine": args.engine, "result": r})
+            say(f"{a:16s} exp(H) {s:.4f}")
+        say(f"linear separability ({args.space}, {args.engine}): {r.score:.4f}")
+        save(args.out, {**header, "engine": args.engine, "result": r})
     elif args.metric == "scores":
         from latentjax.directions.pca import pca
         from latentjax.directions.scores import cv_scores, svm_accuracy_split
@@ -69,8 +74,8 @@ def cmd_metrics(args) -> int:
         svm = svm_accuracy_split(x, data.labels, test_fraction=args.test_fraction)
         ratio = np.asarray(pca(x, min(x.shape)).explained_variance_ratio)
         for i, a in enumerate(names):
-            print(f"{a:16s} AUC {cv.auc[i]:.3f}  balanced acc {cv.balanced_accuracy[i]:.3f}  SVM {svm.accuracy[i]:.3f}")
-        print(
+            say(f"{a:16s} AUC {cv.auc[i]:.3f}  balanced acc {cv.balanced_accuracy[i]:.3f}  SVM {svm.accuracy[i]:.3f}")
+        say(
             f"mean AUC {cv.auc.mean():.3f}, balanced accuracy {cv.balanced_accuracy.mean():.3f}; SVM accuracy "
             f"min {svm.min:.3f} max {svm.max:.3f} mean {svm.mean:.3f}; PCA: 10 PCs explain {ratio[:10].sum():.3f}"
         )
@@ -81,12 +86,16 @@ def cmd_metrics(args) -> int:
         from latentjax.metrics.dci import dci
 
         r = dci(x, data.labels, method=args.method, alpha=args.alpha, weighting=args.weighting)
-        print(
+        say(
             f"DCI ({args.space}, {args.method}): disentanglement {r.disentanglement:.3f}, completeness "
             f"{r.completeness:.3f}, informativeness {r.informativeness:.3f} (error {r.prediction_error:.3f})"
         )
-        write_json(args.out, {**header, "method": args.method, "result": r})
+        save(args.out, {**header, "method": args.method, "result": r})
     return 0
+
+
+def _quiet(*args, **kwargs) -> None:
+    pass
 
 
 def register(sub) -> None:
@@ -107,6 +116,7 @@ def register(sub) -> None:
         q.add_argument("--batch", type=int, default=256 if name != "ppl" else 32)
         q.add_argument("--out", default=None, help="write the result as JSON here")
         q.add_argument("--quiet", action="store_true", help="no progress bar")
+        distributed_args(q)
         q.set_defaults(func=cmd_metrics)
         if name == "ppl":
             q.add_argument("--n", type=int, default=100000, help="pairs (NVIDIA: 100k v1, 50k v2)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentjax.cli._common import floats, model_args, unique_names
+from latentjax.cli._common import distributed_args, floats, model_args, start_distributed, unique_names
 
 
 def cmd_project(args) -> int:
@@ -17,10 +17,12 @@ def cmd_project(args) -> int:
     from latentjax.media import make_grid, save_animation, save_png, to_uint8
     from latentjax.projector import ProjectConfig, evaluate, image_keys, project
     from latentjax.render import iter_batches
+    from latentjax.sharding import process_block
     from latentjax.targets import prepare_targets
 
     if args.steps < 1:
         raise ValueError("--steps must be >= 1")
+    start_distributed(args)
     G = load_generator(args.model, args.network)
     prepared = prepare_targets(args.images, G.config.resolution, 3 if G.config.img_channels == 3 else 1)
     targets = np.concatenate([t.pixels for t in prepared])
@@ -38,7 +40,7 @@ def cmd_project(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     names = unique_names(args.images)
     for name, t in zip(names, prepared):  # say what was converted (mode, crop, resize) before the long part
-        if t.notes and not args.quiet:
+        if t.notes and not args.quiet and jax.process_index() == 0:
             print(f"{name}: {', '.join(t.notes)}")
     direction = strengths = None
     if args.edit:  # paper 001: project, then move the projected latent along a direction (e.g. age)
@@ -49,7 +51,9 @@ def cmd_project(args) -> int:
         if direction.space == "z":
             raise ValueError("a projection has no z: use a w / w+ direction with --edit")
     keys_all = image_keys(jax.random.key(args.seed), len(targets))  # image i: fold_in(seed key, i), any --batch
-    for start in range(0, len(targets), args.batch):
+    # Several processes: each projects a block of whole batches (image i keeps its key) and writes its files.
+    b0, b1 = process_block(-(-len(targets) // args.batch))
+    for start in range(b0 * args.batch, min(b1 * args.batch, len(targets)), args.batch):
         tgt = targets[start : start + args.batch]
         keys = keys_all[start : start + len(tgt)]
         desc = ", ".join(names[start : start + len(tgt)])
@@ -96,7 +100,11 @@ def cmd_project(args) -> int:
                 np.savez(out / f"{name}_edit.npz", ws=edits[:, 0], strengths=np.asarray(strengths, np.float32))
                 msg += f", edit {out / f'{name}_edit.png'}"
             print(msg)
-    print(f"projected {len(targets)} image(s) into {args.space} ({args.steps} steps): {out}")
+    from latentjax.distributed import barrier
+
+    barrier("finishing the projections")
+    if jax.process_index() == 0:
+        print(f"projected {len(targets)} image(s) into {args.space} ({args.steps} steps): {out}")
     return 0
 
 
@@ -120,4 +128,5 @@ def register(sub) -> None:
     pj.add_argument("--video-frames", type=int, default=100, help="about this many frames (default: %(default)s)")
     pj.add_argument("--outdir", default="out/project")
     pj.add_argument("--quiet", action="store_true", help="no progress bar")
+    distributed_args(pj)
     pj.set_defaults(func=cmd_project)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from latentjax.cli._common import model_args
+from latentjax.cli._common import distributed_args, model_args, start_distributed
 
 
 def cmd_sample(args) -> int:
     from latentjax import load_classifier, load_generator
     from latentjax.dataset import SampleConfig, sample_dataset
 
+    start_distributed(args)
     G = load_generator(args.model, args.network)
     clf = None if args.classifier == "none" else load_classifier(args.classifier)
     cfg = SampleConfig(
@@ -22,6 +23,10 @@ def cmd_sample(args) -> int:
         noise_mode=args.noise_mode,
     )
     rep = sample_dataset(G, args.out, cfg, clf, progress=not args.quiet)
+    import jax
+
+    if jax.process_index() != 0:  # one summary per job
+        return 0
     print(
         f"{rep.rows} rows in {rep.shards} shards at {rep.out_dir} ({len(rep.written)} written now, "
         f"{rep.skipped} already done) in {rep.seconds:.1f}s"
@@ -43,4 +48,5 @@ def register(sub) -> None:
     sp.add_argument("--thumbnails", type=int, default=0, help="thumbnail side in pixels (0 = none)")
     sp.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
     sp.add_argument("--quiet", action="store_true")
+    distributed_args(sp)
     sp.set_defaults(func=cmd_sample)

@@ -47,11 +47,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from latentjax.config import GeneratorConfig
+from latentjax.distributed import allgather_arrays
 from latentjax.generator import Generator, mapping_fn, synthesis_fn
 from latentjax.latent import lerp, slerp
 from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips
-from latentjax.sharding import replicate, run_sharded
+from latentjax.sharding import process_block, replicate, run_sharded
 
 SPACES = ("z", "w")
 SAMPLINGS = ("full", "end")
@@ -267,7 +268,8 @@ def perceptual_path_length(
 
     v1's paper numbers are 100k samples, crop=True, in z/w x full/end. The batch is split over local
     devices (`latentjax.sharding`); every batch has `batch` samples (one compile). Deterministic for a
-    seed. Raises ValueError on bad arguments, FloatingPointError if a distance is not finite.
+    seed. Several processes (`latentjax.distributed`) split the batches and all get every distance.
+    Raises ValueError on bad arguments, FloatingPointError if a distance is not finite.
     """
     _check_args(num_samples, space, sampling, epsilon, batch, noise_mode, truncation_psi)
     cfg = G.config
@@ -297,14 +299,18 @@ def perceptual_path_length(
             variables, lp, z_pairs, extra[0], extra[1:], cfg=cfg, space=space, epsilon=eps32, crop=crop, psi=psi32
         )
 
+    # A batch depends only on its start: several processes each take a block of whole batches
+    # (`latentjax.sharding.process_block`) and the distances are gathered in order.
+    starts = list(range(0, num_samples, batch))
+    b0, b1 = process_block(len(starts))
     bar = None
-    if progress:
+    if progress and jax.process_index() == 0:
         from tqdm import tqdm
 
-        bar = tqdm(total=num_samples, desc=f"ppl {space}/{sampling}", unit="sample")
-    chunks = []
+        bar = tqdm(total=min(b1 * batch, num_samples) - b0 * batch, desc=f"ppl {space}/{sampling}", unit="sample")
+    chunks = [np.zeros((0,), np.float32)]
     try:
-        for start in range(0, num_samples, batch):
+        for start in starts[b0:b1]:
             z_pairs, t, noise = draw(key, jnp.uint32(start))
             d = run_sharded(step, G.variables, z_pairs, extra=[t, *noise])
             chunks.append(np.asarray(d)[: min(batch, num_samples - start)])  # a partial last batch: drop the padding
@@ -313,7 +319,8 @@ def perceptual_path_length(
     finally:
         if bar is not None:
             bar.close()
-    distances = np.concatenate(chunks).astype(np.float32)
+    local = np.concatenate(chunks).astype(np.float32)
+    distances = allgather_arrays({"d": local}, "gathering PPL distances")["d"]
     bad = np.flatnonzero(~np.isfinite(distances))
     if bad.size:
         raise FloatingPointError(f"{bad.size} of {num_samples} distances are not finite (first at sample {bad[0]})")

@@ -41,6 +41,10 @@ both engines do that. Nothing is standardised (NVIDIA doesn't).
   (`latentjax.sharding.batch_mesh`, padding rows get mask 0), the Hessians sum every row (masked)
   and the sums over N become all-reduces; Hessians [A, D+1, D+1] are replicated. Timings against
   sklearn (same run): BENCHMARKS.md. The work is large dense matmuls, so D = 512 belongs on a GPU.
+
+Several processes (`latentjax.distributed`): every process holds all N rows and fits every
+process_count-th attribute (either engine); the fits are gathered at the end. Attributes are
+independent problems, so the score does not depend on the number of processes.
 """
 
 from __future__ import annotations
@@ -387,6 +391,27 @@ def _fit_jax(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
     return np.asarray(joint, np.int64), np.asarray(w, np.float64), np.asarray(b, np.float64)
 
 
+def _fit_split_attributes(fit, x, idx, labels, loss, C, max_iter, tol):
+    """`fit` over several processes: each fits every process_count-th attribute on all rows, then the
+    [A, 2, 2] joints and coefficients are gathered. Attributes are independent problems, so each is
+    solved exactly as by one process (no cross-process sums in the Newton steps: the only
+    collective is one gather of A * (D + 5) numbers at the end)."""
+    from latentjax.distributed import allgather_arrays
+    from latentjax.sharding import process_items
+
+    num_attr, d = idx.shape[0], x.shape[1]
+    mine = np.asarray(process_items(range(num_attr)), np.int64)
+    if len(mine):
+        joints, coef, intercept = fit(x, idx[mine], labels[:, mine], loss, C, max_iter, tol)
+    else:  # more processes than attributes
+        joints, coef, intercept = np.zeros((0, 2, 2), np.int64), np.zeros((0, d)), np.zeros((0,))
+    parts = allgather_arrays(
+        {"attr": mine, "joints": joints, "coef": coef, "intercept": intercept}, "gathering separability fits"
+    )
+    order = np.argsort(parts["attr"])
+    return parts["joints"][order], parts["coef"][order], parts["intercept"][order]
+
+
 # --------------------------------------------------------------------------- public entry point
 
 
@@ -432,7 +457,10 @@ def linear_separability(
     idx = confident_subset(p, keep_fraction)  # [A, K]
     labels = p > 0.5  # NVIDIA's argmax: p == 0.5 -> class 0
     fit = _fit_sklearn if engine == "sklearn" else _fit_jax
-    joints, coef, intercept = fit(x, idx, labels, loss, C, max_iter, tol)
+    if jax.process_count() == 1:
+        joints, coef, intercept = fit(x, idx, labels, loss, C, max_iter, tol)
+    else:
+        joints, coef, intercept = _fit_split_attributes(fit, x, idx, labels, loss, C, max_iter, tol)
 
     kept = np.take_along_axis(labels, idx.T, axis=0)  # [K, A]
     fallback = kept.all(axis=0) | ~kept.any(axis=0)
