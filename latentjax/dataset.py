@@ -452,6 +452,10 @@ def sample_dataset(
     # completed shards from it (so only a shared output directory is needed, not a shared manifest view).
     opened = dist.on_first(lambda: _open_dataset(out, header), f"opening {out}")
     manifest = opened if first else None
+    diff = [] if first else _mismatches(opened, header)
+    if diff:  # every process must sample the same dataset (same model, settings)
+        me = jax.process_index()
+        raise ValueError(f"process {me} was started with other settings than process 0: {'; '.join(diff)}")
     done = {e["index"] for e in opened["shards"]}
     done_rows = sum(e["rows"] for e in opened["shards"])
     batch = min(cfg.batch, cfg.shard_size, cfg.n)  # every call padded to this: one compile per program

@@ -167,7 +167,9 @@ def collective(what: str):
         if not isinstance(e, jax.errors.JaxRuntimeError) and not _RUNTIME_FAILURE.search(str(e)):
             raise
         me, n = jax.process_index(), jax.process_count()
-        dead = [i for i in dead_peers() if i != me]
+        deadline = time.monotonic() + 10  # the service may notice a closed connection a moment later
+        while not (dead := [i for i in dead_peers() if i != me]) and time.monotonic() < deadline:
+            time.sleep(0.2)
         who = (
             f"process {', '.join(map(str, dead))} of {n} stopped"
             if dead

@@ -107,3 +107,21 @@ def test_launch_refuses_bad_requests():
         launch_local([], 2)
     with pytest.raises(ValueError, match="cannot launch itself"):
         launch_local(["launch", "-n", "2"], 2)
+
+
+def test_separability_fit_over_the_global_mesh_matches_the_single_process_fit():
+    # the multi-process "jax" path (attributes over the global mesh, shard_map) run on this process's mesh
+    import numpy as np
+
+    from latentjax.metrics import separability as S
+
+    rng = np.random.RandomState(0)
+    x = rng.randn(600, 6)
+    probs = 1 / (1 + np.exp(-(x[:, :3] @ rng.randn(3, 3) * 2 + rng.randn(600, 3))))
+    idx, labels = S.confident_subset(probs), probs > 0.5
+    one = S._fit_jax(x, idx, labels, "squared_hinge", 1.0, 50, 1e-5)
+    mesh = S._fit_jax_global(x, idx, labels, "squared_hinge", 1.0, 50, 1e-5)
+    assert np.array_equal(one[0], mesh[0])  # joints: the score's only input
+    np.testing.assert_allclose(mesh[1], one[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mesh[2], one[2], rtol=1e-5, atol=1e-6)
+    assert one[0].sum(axis=(1, 2)).tolist() == [300] * 3  # every kept sample counted once

@@ -130,3 +130,22 @@ def test_two_processes_measure_the_same_separability_as_one(tmp_path, engine):
     # the fits themselves: equal up to float32 rounding of matmuls over fewer attributes at once
     ca, cb = np.asarray(a["coef"]), np.asarray(b["coef"])
     assert np.all(np.linalg.norm(cb - ca, axis=1) <= 1e-5 * np.linalg.norm(ca, axis=1))
+
+
+def test_processes_started_with_other_settings_are_refused(tmp_path):
+    port = free_port()
+    common = ["sample", "--model", MODEL, "--classifier", "none", "--out", str(tmp_path / "ds"), "--quiet"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "latentjax", *common, "--n", str(n)]
+            + ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+            env={**os.environ, **ENV},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, n in enumerate((16, 17))
+    ]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [1, 1]
+    assert "error: process 1 was started with other settings than process 0: n: 16" in errs[1], errs[1][-2000:]
+    assert "process 1 of 2 stopped" in errs[0], errs[0][-2000:]

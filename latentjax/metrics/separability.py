@@ -42,9 +42,11 @@ both engines do that. Nothing is standardised (NVIDIA doesn't).
   and the sums over N become all-reduces; Hessians [A, D+1, D+1] are replicated. Timings against
   sklearn (same run): BENCHMARKS.md. The work is large dense matmuls, so D = 512 belongs on a GPU.
 
-Several processes (`latentjax.distributed`): every process holds all N rows and fits every
-process_count-th attribute (either engine); the fits are gathered at the end. Attributes are
-independent problems, so the score does not depend on the number of processes.
+Several processes (`latentjax.distributed`): every process holds all N rows and the attributes
+are split: "jax" over the global device mesh (every process's devices, shard_map over the attribute
+axis), "sklearn" process by process; the fits are gathered at the end. Attributes are independent
+problems, so there is no collective inside the solver and the score does not depend on the number
+of processes.
 """
 
 from __future__ import annotations
@@ -391,6 +393,69 @@ def _fit_jax(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
     return np.asarray(joint, np.int64), np.asarray(w, np.float64), np.asarray(b, np.float64)
 
 
+def _fit_jax_global(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
+    """`_fit_jax` over every process's devices (`latentjax.sharding.global_mesh`): the attribute axis
+    is split over the mesh, the N rows replicated, and each device runs the Newton solver on its
+    attributes alone (shard_map; no collective inside the loop, so each attribute is solved as by one
+    process). Attributes are padded to a multiple of the devices with mask-0 rows, done at step 0."""
+    from jax.experimental import multihost_utils
+
+    from latentjax.distributed import collective
+    from latentjax.sharding import global_mesh
+
+    mesh = global_mesh("attr")
+    n, d = x.shape
+    num_attr = idx.shape[0]
+    padded = -(-num_attr // mesh.size) * mesh.size
+    mu = x.mean(axis=0)
+    xc = (x - mu).astype(np.float32)
+    mask = np.zeros((padded, n), np.float32)
+    mask[np.arange(num_attr)[:, None], idx] = 1.0
+    signs = np.ones((padded, n), np.float32)
+    signs[:num_attr] = np.where(labels.T, 1.0, -1.0)
+    rep, split = NamedSharding(mesh, PartitionSpec()), NamedSharding(mesh, PartitionSpec("attr"))
+
+    def put(a, sharding):  # each process supplies the blocks of its own devices (it holds all of `a`)
+        a = np.asarray(a)
+        return jax.make_array_from_callback(a.shape, sharding, lambda i: a[i])
+
+    def local_fit(xc, mu, signs, mask, c, t):
+        w, b, joint, _, done = _newton_fit(xc, mu, signs, mask, c, t, loss=loss, max_iter=max_iter)
+        return w, b, joint, done
+
+    fit = jax.jit(
+        jax.shard_map(
+            local_fit,
+            mesh=mesh,
+            in_specs=(PartitionSpec(), PartitionSpec(), PartitionSpec("attr"), PartitionSpec("attr"))
+            + (PartitionSpec(), PartitionSpec()),
+            out_specs=PartitionSpec("attr"),
+            check_vma=False,  # the solver's loop carries are per-device values; nothing crosses devices
+        )
+    )
+    with collective("the separability fits"):
+        outs = fit(
+            put(xc, rep),
+            put(mu.astype(np.float32), rep),
+            put(signs, split),
+            put(mask, split),
+            put(np.float32(C), rep),
+            put(np.float32(tol), rep),
+        )
+        w, b, joint, done = (np.asarray(multihost_utils.process_allgather(o, tiled=True)) for o in outs)
+    if not bool(np.all(done[:num_attr])):
+        warnings.warn(
+            f"JAX Newton solver reached max_iter={max_iter} before converging for some attributes; increase max_iter",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return (
+        joint[:num_attr].astype(np.int64),
+        w[:num_attr].astype(np.float64),
+        b[:num_attr].astype(np.float64),
+    )
+
+
 def _fit_split_attributes(fit, x, idx, labels, loss, C, max_iter, tol):
     """`fit` over several processes: each fits every process_count-th attribute on all rows, then the
     [A, 2, 2] joints and coefficients are gathered. Attributes are independent problems, so each is
@@ -459,6 +524,8 @@ def linear_separability(
     fit = _fit_sklearn if engine == "sklearn" else _fit_jax
     if jax.process_count() == 1:
         joints, coef, intercept = fit(x, idx, labels, loss, C, max_iter, tol)
+    elif engine == "jax":
+        joints, coef, intercept = _fit_jax_global(x, idx, labels, loss, C, max_iter, tol)
     else:
         joints, coef, intercept = _fit_split_attributes(fit, x, idx, labels, loss, C, max_iter, tol)
 
