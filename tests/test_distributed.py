@@ -125,3 +125,12 @@ def test_separability_fit_over_the_global_mesh_matches_the_single_process_fit():
     np.testing.assert_allclose(mesh[1], one[1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(mesh[2], one[2], rtol=1e-5, atol=1e-6)
     assert one[0].sum(axis=(1, 2)).tolist() == [300] * 3  # every kept sample counted once
+
+
+def test_launch_refuses_a_command_without_the_job_flags_before_starting_processes(capsys):
+    from latentjax.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["launch", "-n", "2", "--", "convert", "a.pkl", "b"])
+    assert e.value.code == 2
+    assert "unrecognized arguments: --coordinator" in capsys.readouterr().err

@@ -6,9 +6,12 @@ import argparse
 
 
 def cmd_launch(args) -> int:
+    from latentjax.cli import build_parser
     from latentjax.distributed import launch_local
 
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if argv and argv[0] != "launch":  # a command without the job flags fails here once, not N times
+        build_parser().parse_args([*argv, "--coordinator", "127.0.0.1:1", "--num-processes", "1", "--process-id", "0"])
     codes = launch_local(argv, args.n, grace=args.grace)
     for i, c in enumerate(codes):
         if c != 0:
