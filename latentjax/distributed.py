@@ -12,6 +12,10 @@ and single summary files by process 0 only.
 A peer that dies makes the next collective fail: that surfaces as `PeerError`, a one-line message
 naming the process(es) no longer alive, and the CLI exits at once (a normal exit would wait in
 JAX's shutdown barrier for the dead peer). Rerunning the command resumes where shards allow it.
+Exception: process 0 hosts the coordination service, and when it dies JAX's runtime ends the
+others itself ("Terminating process because the JAX distributed service detected fatal errors
+... another task died"; its Python hook for this cannot be given a callback here); rerunning
+resumes all the same.
 
 `launch_local(argv, n)` starts N local processes of `python -m latentjax ARGV` with a 127.0.0.1
 coordinator (`latentjax launch -n N -- ...`): for trying things out, tests and benchmarks.
