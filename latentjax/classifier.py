@@ -110,13 +110,15 @@ def save_classifier(outdir: str | os.PathLike, clf: Classifier) -> Path:
 def load_classifier_dir(path: str | os.PathLike) -> Classifier:
     import orbax.checkpoint as ocp
 
+    from latentjax.io import quiet_restore
+
     p = Path(path).absolute()
     try:
         meta = json.loads((p / "config.json").read_text())
         if meta.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
         cfg = ClassifierConfig(**meta["config"])
-        with ocp.StandardCheckpointer() as ckpt:
+        with quiet_restore(), ocp.StandardCheckpointer() as ckpt:
             params = ckpt.restore(p / "params")
     except Exception as e:
         raise LoadError(f"{p}: cannot load classifier ({type(e).__name__}: {e})") from None

@@ -26,6 +26,7 @@ killed anywhere, on any process, resumes with any number of processes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -44,7 +45,7 @@ import numpy as np
 
 from latentjax.classifier import Classifier
 from latentjax.generator import NOISE_MODES, Generator, random_noise
-from latentjax.io import atomic_write_file
+from latentjax.io import atomic_write_file, dir_lock
 from latentjax.media import to_uint8
 from latentjax.ops.resample import resize_images
 
@@ -333,6 +334,13 @@ def _shard_problem(out: Path, entry: dict, header: dict) -> str | None:
     return None
 
 
+def _foreign(out: Path) -> bool:
+    """True for a path that is not a dataset directory we may write: a file, or a folder holding other things."""
+    if not out.exists() or (out / MANIFEST).exists():
+        return False
+    return not out.is_dir() or any(not _is_temp(p) for p in out.iterdir())
+
+
 def _open_dataset(out: Path, header: dict) -> dict:
     """Create the directory and manifest, or validate an existing one for resumption: refuse a
     different header, drop stale temp files, keep only completed shards that verify."""
@@ -344,7 +352,7 @@ def _open_dataset(out: Path, header: dict) -> dict:
                 f"{out} holds a dataset made with other settings ({'; '.join(diff)}); "
                 "resume with the same model and settings, or use a new directory"
             )
-    elif out.exists() and (not out.is_dir() or any(not _is_temp(p) for p in out.iterdir())):
+    elif _foreign(out):
         raise ValueError(f"{out} exists and is not a latentjax dataset (no {MANIFEST}); use a new or empty directory")
     else:
         out.mkdir(parents=True, exist_ok=True)
@@ -436,17 +444,28 @@ def sample_dataset(
     each shard is recorded (an exception there stops the run; rerunning resumes after that shard).
     Several processes: every one calls this; see the module docstring (the report and `on_shard`
     cover every process's shards, on every process; only process 0 shows progress).
+    A second run on the same `out_dir` while this one holds it raises InputError "in use by pid N"
+    (process 0 of a job holds the folder: it owns the manifest and clears stale temp files).
     """
-    from tqdm import tqdm
-
-    from latentjax import distributed as dist
-    from latentjax.sharding import process_items
-
     t0 = time.perf_counter()
     if classifier is not None and G.config.img_channels != 3:
         raise ValueError(f"the classifier needs RGB images; this generator makes {G.config.img_channels} channels")
     out = Path(out_dir)
     header = dataset_header(G, cfg, classifier)
+    first = jax.process_index() == 0
+    if first and _foreign(out):  # refused before the directory is created and locked
+        _open_dataset(out, header)
+    lock = dir_lock(out, "`latentjax sample`") if first else contextlib.nullcontext()
+    with lock:  # a second writer would delete this one's temp files
+        return _sample_locked(G, out, cfg, classifier, header, progress, on_shard, t0)
+
+
+def _sample_locked(G, out: Path, cfg, classifier, header: dict, progress: bool, on_shard, t0: float) -> SampleReport:
+    from tqdm import tqdm
+
+    from latentjax import distributed as dist
+    from latentjax.sharding import process_items
+
     first = jax.process_index() == 0
     # Process 0 alone validates / creates the directory and owns the manifest; the others learn the
     # completed shards from it (so only a shared output directory is needed, not a shared manifest view).

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from latentjax import validate
 from latentjax.latent import layer_mask, layer_set
 
 
@@ -23,6 +25,8 @@ def _strength(strength, x: jax.Array) -> jax.Array:
 
 def shift(latents: jax.Array, direction: jax.Array, strength) -> jax.Array:
     """latents + strength * direction; latents: [N, D] (Z or W), direction: [D], strength: scalar or [N]."""
+    latents = validate.real_array(latents, "latents", ("N", "D"))
+    direction = validate.real_array(direction, "direction", (latents.shape[-1],))
     return latents + _strength(strength, latents) * jnp.asarray(direction, latents.dtype)
 
 
@@ -38,13 +42,21 @@ def edit(ws: jax.Array, direction: jax.Array, strength, layers: Layers = None) -
     `style_mix`). StyleGAN-Encoder's layer-range edit (paper 000 Sec. 2: w' on the 4^2-64^2
     blocks, w above) is layers=range(10).
     """
+    ws = validate.real_array(ws, "ws", ("N", "num_ws", "w_dim"))
     num_ws = ws.shape[1]
+    # [1, w_dim] or a z-sized vector would broadcast or fail deep inside: only the two documented forms.
+    direction = validate.edit_direction(direction, num_ws, ws.shape[2])
     d = jnp.broadcast_to(jnp.asarray(direction, ws.dtype), ws.shape[1:])
     edited = ws + _strength(strength, ws) * d
     if layers is None:
         return edited
     named = isinstance(layers, str) or (isinstance(layers, (list, tuple)) and all(isinstance(g, str) for g in layers))
-    rows = layer_set(layers, num_ws) if named and layers else layers
+    if named and layers:
+        rows = layer_set(layers, num_ws)
+    elif isinstance(layers, (int, np.integer)) and not isinstance(layers, bool):
+        rows = validate.integer(layers, "layers", lo=0, hi=num_ws)
+    else:
+        rows = validate.layer_rows(layers, num_ws)  # rows the model lacks would silently edit nothing
     return jnp.where(layer_mask(num_ws, rows)[None, :, None], edited, ws)
 
 

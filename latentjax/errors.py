@@ -14,7 +14,10 @@ class UnsupportedModelError(LoadError):
 
 
 class InputError(ValueError):
-    """A user's input file (photo, landmarks JSON) is missing, unreadable or unusable (no face in it)."""
+    """A user's input is unusable: an argument of the wrong shape, dtype or range (NaN latents, complex
+    z, [0, 255] pixels where [-1, 1] is expected, probabilities as labels), or an input file (photo,
+    latents .npz, landmarks JSON) that is missing, unreadable or unusable. Raised by
+    `latentjax.validate` at the public API edge; the message names the argument or file."""
 
 
 class MissingExtraError(ImportError):

@@ -8,7 +8,7 @@ Each function returns pixels; the CLI only writes them. Latents come from NVIDIA
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -49,9 +49,18 @@ def resolve_layers(spec: str | Sequence[int], num_ws: int) -> list[int]:
     return rows
 
 
-def _render(G: Generator, ws, noise_mode: str = "const", batch: int = 64) -> np.ndarray:
+Progress = Callable[[str], None] | None  # told what is about to run ("rendering 25 images (compiling…)")
+
+_compiled: set = set()  # (config, batch, noise mode) rendered before in this process: no compile
+
+
+def _render(G: Generator, ws, noise_mode: str = "const", batch: int = 64, progress: Progress = None) -> np.ndarray:
     ws = np.asarray(ws, np.float32)
     batch = min(batch, len(ws))  # small figures: one exact-size batch, no padding
+    if progress is not None:
+        sig = (G.config, batch, noise_mode)
+        progress(f"rendering {len(ws)} image(s){'' if sig in _compiled else ' (compiling…)'}")
+        _compiled.add(sig)
     return np.concatenate([to_uint8(x) for x in iter_batches(G, ws, batch, noise_mode)])
 
 
@@ -62,6 +71,7 @@ def style_mixing_grid(
     layers: str | Sequence[int] = "coarse",
     psi: float = 1.0,
     noise_mode: str = "const",
+    progress: Progress = None,
 ) -> np.ndarray:
     """Paper 003 Fig. 3 / NVIDIA's style_mixing figure: uint8 [(R+1)H, (C+1)W, 3].
 
@@ -72,8 +82,11 @@ def style_mixing_grid(
     idx = resolve_layers(layers, G.config.num_ws)
     r, c = len(rows), len(cols)
     mixed = style_mix(jnp.repeat(rows, c, axis=0), jnp.tile(cols, (r, 1, 1)), idx)  # [R*C, num_ws, w_dim]
-    img_rows, img_cols = _render(G, rows, noise_mode), _render(G, cols, noise_mode)
-    img_mix = _render(G, mixed, noise_mode)
+    img_rows, img_cols = (
+        _render(G, rows, noise_mode, progress=progress),
+        _render(G, cols, noise_mode, progress=progress),
+    )
+    img_mix = _render(G, mixed, noise_mode, progress=progress)
     h, w, ch = img_rows.shape[1:]
     cells = np.zeros(((r + 1) * (c + 1), h, w, ch), np.uint8)  # top-left stays blank
     cells[1 : c + 1] = img_cols
@@ -90,6 +103,7 @@ def interpolation_frames(
     space: str = "w",
     psi: float = 1.0,
     noise_mode: str = "const",
+    progress: Progress = None,
 ) -> np.ndarray:
     """Frames through the seeds' latents: uint8 [(len(seeds) - 1) * steps + 1, H, W, 3].
 
@@ -106,20 +120,26 @@ def interpolation_frames(
         ws = broadcast_ws(interpolation_path(w, steps, "lerp"), G.config.num_ws)
     else:
         raise ValueError(f"space must be 'z' or 'w', got {space!r}")
-    return _render(G, ws, noise_mode)
+    return _render(G, ws, noise_mode, progress=progress)
 
 
 NOISE_PANELS = (("all", "all"), ("none", "none"), ("coarse", ("coarse", "middle")), ("fine", "fine"))
 """Paper 003 Fig. 5 columns: noise on all layers, none, coarse only (4^2-32^2), fine only (64^2+)."""
 
 
-def noise_figure(G: Generator, seeds: Sequence[int], psi: float = 1.0, k: int = 16, noise_seed: int = 0) -> np.ndarray:
+def noise_figure(
+    G: Generator, seeds: Sequence[int], psi: float = 1.0, k: int = 16, noise_seed: int = 0, progress: Progress = None
+) -> np.ndarray:
     """Paper 003 Figs. 4-5 per seed (one row each): the image with noise on all / none / coarse /
     fine layers, then the per-pixel std over k realisations with all noise (stochastic
     variation, normalised to the row's maximum). uint8 [len(seeds) * H, 5 * W, 3]."""
     ws = jnp.asarray(seeds_to_ws(G, seeds, psi))
     n, cfg = ws.shape[0], G.config
     key = jax.random.key(noise_seed)
+    if progress is not None:
+        sig = (cfg, n, "explicit")
+        progress(f"rendering {n} x {len(NOISE_PANELS) + k} images{'' if sig in _compiled else ' (compiling…)'}")
+        _compiled.add(sig)
     panels = [to_uint8(G.synthesis(ws, noise=noise_for(cfg, key, n, which))) for _, which in NOISE_PANELS]
     reals = jnp.stack([G.synthesis(ws, noise=noise_for(cfg, kk, n, "all")) for kk in jax.random.split(key, k)])
     std = np.asarray(std_map(reals))  # [N, H, W]
@@ -135,9 +155,12 @@ def edited_ws(G: Generator, direction, strengths: Sequence[float], z=None, ws=No
     A "z" direction shifts z (`z` required) and maps each shifted z; "w"/"w+" directions edit ws
     (or the mapped z) on `layers`, defaulting to the direction's own layers (None = all rows).
     """
+    from latentjax import validate
     from latentjax.edit import edit, shift
 
-    s = np.asarray(strengths, np.float32)
+    cfg = G.config
+    validate.direction_for(direction, cfg.z_dim, cfg.w_dim, cfg.num_ws)
+    s = np.atleast_1d(validate.real_array(strengths, "strengths", None))
     if direction.space == "z":
         if z is None:
             raise ValueError("a z-space direction needs z latents (seeds), not saved ws")
@@ -147,7 +170,11 @@ def edited_ws(G: Generator, direction, strengths: Sequence[float], z=None, ws=No
         ws = G.mapping(z, psi)
     rows = layers if layers is not None else (list(direction.layers) if direction.layers is not None else None)
     vec = direction.vector
+    if layers is not None:
+        rows = validate.layer_rows(list(rows), cfg.num_ws)
     if vec.ndim == 2 and rows is not None:  # per-layer W+ direction given for its layers only
+        if len(rows) != len(vec):
+            raise validate.InputError(f"layers: the per-layer direction has {len(vec)} rows, {len(rows)} layers given")
         full = np.zeros((G.config.num_ws, vec.shape[1]), np.float32)
         full[list(rows)] = vec
         vec = full

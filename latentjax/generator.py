@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from latentjax import validate
 from latentjax.config import GeneratorConfig
 from latentjax.nets.network import GeneratorNet
 from latentjax.sharding import replicate, run_sharded
@@ -39,7 +40,7 @@ def random_noise(cfg: GeneratorConfig, key: jax.Array, n: int) -> list[jax.Array
 
 def _as_noise_map(a, res: int, i: int) -> jax.Array:
     """Accept [H,W], [N|1,H,W], NCHW [N,1,H,W] or NHWC [N,H,W,1]; return [N|1, H, W] float32."""
-    a = jnp.asarray(a, jnp.float32)
+    a = jnp.asarray(validate.real_array(a, f"noise[{i}]"))
     if a.ndim == 4 and a.shape[1] == 1 and a.shape[2:] == (res, res):
         a = a[:, 0]
     elif a.ndim == 4 and a.shape[3] == 1 and a.shape[1:3] == (res, res):
@@ -47,7 +48,9 @@ def _as_noise_map(a, res: int, i: int) -> jax.Array:
     elif a.ndim == 2:
         a = a[None]
     if a.ndim != 3 or a.shape[1:] != (res, res):
-        raise ValueError(f"noise[{i}] must be [N, {res}, {res}] (layer {i} is {res}x{res}), got {a.shape}")
+        raise validate.InputError(
+            f"noise[{i}]: expected [N, {res}, {res}] (layer {i} is {res}x{res}), got {list(a.shape)}"
+        )
     return a
 
 
@@ -99,9 +102,14 @@ class Generator:
     def mapping(self, z, truncation_psi: float = 1.0, truncation_cutoff: int | None = None) -> jax.Array:
         """z: [N, z_dim] -> ws: [N, num_ws, w_dim]. cutoff None truncates every layer."""
         z = self._check(z, (self.config.z_dim,), "z")
-        cutoff = self.config.num_ws if truncation_cutoff is None else int(truncation_cutoff)
+        psi = validate.scalar(truncation_psi, "truncation_psi")
+        cutoff = (
+            self.config.num_ws
+            if truncation_cutoff is None
+            else validate.integer(truncation_cutoff, "truncation_cutoff", lo=0, hi=self.config.num_ws)
+        )
         fn = functools.partial(mapping_fn, cfg=self.config)
-        return run_sharded(lambda v, zz: fn(v, zz, jnp.float32(truncation_psi), cutoff), self.variables, z)
+        return run_sharded(lambda v, zz: fn(v, zz, jnp.float32(psi), cutoff), self.variables, z)
 
     def synthesis(
         self, ws, noise_mode: str = "const", noise: Sequence | None = None, key: jax.Array | None = None
@@ -134,7 +142,7 @@ class Generator:
             base = [None] * num
         if noise is not None:
             if len(noise) != num:
-                raise ValueError(f"noise must list {num} layers, got {len(noise)}")
+                raise validate.InputError(f"noise: expected a list of {num} layers (noise_shapes), got {len(noise)}")
             base = [
                 b if a is None else _as_noise_map(a, r, i)
                 for i, (a, b, r) in enumerate(zip(noise, base, cfg.noise_resolutions))
@@ -156,12 +164,8 @@ class Generator:
         return self._synthesize(ws, noise_mode, noise, key)
 
     def _check(self, a, tail: tuple[int, ...], name: str) -> jax.Array:
-        a = jnp.asarray(a, jnp.float32)
-        if a.ndim != len(tail) + 1 or tuple(a.shape[1:]) != tail:
-            raise ValueError(f"{name} must have shape [N, {', '.join(map(str, tail))}], got {tuple(a.shape)}")
-        if not bool(jnp.all(jnp.isfinite(a))):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        return a
+        """The API edge: real, finite float32 [N, *tail] (complex, NaN, a wrong shape refused)."""
+        return jnp.asarray(validate.real_array(a, name, ("N", *tail), min_rows=1))
 
     def __repr__(self) -> str:
         c = self.config

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import jax
@@ -64,3 +68,110 @@ def read_config_json(p: Path, fmt: str) -> dict:
     if not isinstance(doc, dict) or doc.get("format") != fmt:
         raise LoadError(f"{p}: config.json is not a {fmt} file")
     return doc
+
+
+@contextlib.contextmanager
+def dir_lock(d: str | os.PathLike, what: str = "latentjax"):
+    """Hold an exclusive lock on directory `d` (created if missing) for the `with` block, or raise
+    InputError "in use by pid N" at once when another process holds it.
+
+    The lock is flock on the directory itself: no lock file is left behind, and the kernel releases
+    it when the holder exits or is killed. It keeps two writers of one folder from deleting each
+    other's temporary files. The holder's pid comes from /proc/locks (Linux; "?" elsewhere).
+    """
+    import fcntl
+
+    from latentjax.errors import InputError
+
+    d = Path(d)
+    if d.exists() and not d.is_dir():
+        raise InputError(f"{d}: exists and is not a directory")
+    d.mkdir(parents=True, exist_ok=True)
+    fd = os.open(d, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _flock_holder(os.fstat(fd).st_ino) or "?"
+            raise InputError(
+                f"{d}: in use by pid {pid} (another {what} is writing it; wait for it to finish)"
+            ) from None
+        yield d
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _flock_holder(inode: int) -> str | None:
+    """pid holding a flock on `inode`, from /proc/locks ("1: FLOCK ADVISORY WRITE <pid> <maj:min:inode> ...")."""
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        f = line.split()
+        if len(f) >= 6 and f[1] == "FLOCK" and "->" not in f and f[5].rsplit(":", 1)[-1] == str(inode):
+            return f[4]
+    return None
+
+
+@contextlib.contextmanager
+def quiet_restore(drain_s: float = 0.5):
+    """Around an orbax restore: orbax / absl log lines are muted and fd 2 points at /dev/null, so a
+    failed restore is reported by the caller alone, in one line.
+
+    Why fd 2: after a failed restore, tensorstore's outstanding reads of the other arrays complete
+    on its own threads and call back into orbax's closed asyncio loop; each prints a "RuntimeError:
+    Event loop is closed" traceback straight from C (no Python hook sees it): dozens for a real
+    model, interleaved with our message. A failed restore waits `drain_s` for them while fd 2 is
+    still redirected; stragglers at interpreter exit are dropped by `_drop_exit_noise`.
+    """
+    loggers = [logging.getLogger(n) for n in ("absl", "orbax", "orbax.checkpoint")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR + 10)
+    saved = _redirect_fd2()
+    failed = False
+    try:
+        yield
+    except Exception:
+        failed = True
+        raise
+    finally:
+        if failed:
+            time.sleep(drain_s)
+            _drop_exit_noise()
+        if saved is not None:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        for lg, lvl in zip(loggers, levels):
+            lg.setLevel(lvl)
+
+
+def _redirect_fd2() -> int | None:
+    """Point fd 2 at /dev/null; returns a duplicate of the old fd 2 (None if there is none)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        return None
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    return saved
+
+
+_EXIT_SILENCED = False
+
+
+def _drop_exit_noise() -> None:
+    """Once a restore failed, fd 2 goes to /dev/null at interpreter exit, where late callbacks of the
+    failed reads would print (atexit runs last-registered first: handlers registered before the
+    failure print into /dev/null too; Python's own stdout / stderr are flushed first)."""
+    global _EXIT_SILENCED
+    if _EXIT_SILENCED:
+        return
+    _EXIT_SILENCED = True
+    import atexit
+
+    atexit.register(_redirect_fd2)

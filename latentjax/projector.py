@@ -49,6 +49,7 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
+from latentjax import validate
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise, synthesis_fn
 from latentjax.ops.resample import area_downsample
@@ -332,20 +333,15 @@ def w_stats(G: Generator, samples: int = 10000, seed: int = 123, chunk: int = 10
 
 
 def check_targets(targets, cfg: GeneratorConfig) -> np.ndarray:
-    """Validate targets: [N, R, R, C] float in [-1, 1], finite -> float32 numpy."""
-    a = np.asarray(targets)
+    """Validate targets: [N, R, R, C] float in [-1, 1], finite -> float32 numpy (uint8 or [0, 255]
+    floats are refused with the rescaling to use; see `latentjax.validate.images`)."""
     want = (cfg.resolution, cfg.resolution, cfg.img_channels)
-    if a.ndim != 4 or a.shape[1:] != want or a.shape[0] == 0:
-        raise ValueError(
-            f"targets must be [N, {', '.join(map(str, want))}] (this generator's images), got {tuple(a.shape)}; "
-            "load files with latentjax.targets.load_targets"
+    if np.ndim(targets) == 4 and tuple(np.shape(targets)[1:]) != want:
+        raise validate.InputError(
+            f"targets: expected [N, {', '.join(map(str, want))}] (this generator's images), got "
+            f"{list(np.shape(targets))}; load files with latentjax.targets.load_targets"
         )
-    if not np.issubdtype(a.dtype, np.floating):
-        raise ValueError(f"targets must be float in [-1, 1], got {a.dtype} (uint8? use x / 127.5 - 1)")
-    bad = np.flatnonzero(~np.isfinite(a).reshape(len(a), -1).all(axis=1))
-    if bad.size:
-        raise ValueError(f"targets {bad.tolist()} contain NaN or infinite values")
-    return a.astype(np.float32)
+    return np.asarray(validate.images(targets, "targets", ("N", *want)))
 
 
 def image_keys(key: jax.Array | None, n: int) -> jax.Array:

@@ -7,25 +7,33 @@ from collections.abc import Iterator
 import jax
 import numpy as np
 
+from latentjax import validate
 from latentjax.generator import Generator
 from latentjax.latent import broadcast_ws
 
 
 def load_ws(path: str, G: Generator) -> np.ndarray:
-    """Latents from an .npz: 'ws' [N, num_ws, w_dim], or 'w' [N, w_dim] (broadcast to W+)."""
-    with np.load(path) as f:
-        if "ws" in f:
-            ws = f["ws"]
-        elif "w" in f:
-            ws = np.asarray(broadcast_ws(np.asarray(f["w"], np.float32), G.config.num_ws))
-        else:
-            raise ValueError(f"{path}: needs an array 'ws' [N, num_ws, w_dim] or 'w' [N, w_dim]")
-    want = (G.config.num_ws, G.config.w_dim)
-    if ws.ndim == 2 and ws.shape == want:
-        ws = ws[None]
-    if ws.ndim != 3 or ws.shape[1:] != want:
-        raise ValueError(f"{path}: ws has shape {ws.shape}, this generator needs [N, {want[0]}, {want[1]}]")
-    return ws.astype(np.float32)
+    """Latents from an .npz: 'ws' [N, num_ws, w_dim], or 'w' [N, w_dim] (broadcast to W+).
+
+    InputError naming the file when it is missing, not an .npz (never unpickled), lacks both
+    arrays, or holds latents of the wrong shape, a complex dtype or non-finite values.
+    """
+    f = validate.read_npz(path, "latents")
+    cfg = G.config
+    want = (cfg.num_ws, cfg.w_dim)
+    if "ws" in f:
+        ws = f["ws"]
+        if ws.ndim == 2 and ws.shape == want:
+            ws = ws[None]
+        ws = validate.real_array(ws, f"{path}: ws", ("N", *want), min_rows=1)
+    elif "w" in f:
+        w = validate.real_array(f["w"], f"{path}: w", ("N", cfg.w_dim), min_rows=1)
+        ws = np.asarray(broadcast_ws(w, cfg.num_ws))
+    else:
+        raise validate.InputError(
+            f"{path}: needs an array 'ws' [N, {want[0]}, {want[1]}] or 'w' [N, {want[1]}]; it holds {sorted(f)}"
+        )
+    return np.asarray(ws, np.float32)
 
 
 def iter_batches(

@@ -318,7 +318,7 @@ def test_missing_extra_is_named_and_nothing_is_written(tmp_path, monkeypatch, ca
     monkeypatch.setattr(align, "_dlib_models", align._dlib_models.__wrapped__)
     assert not align.faces_available()
     photo = write_photo(tmp_path / "p.png", np.zeros((8, 8, 3), np.uint8))
-    assert main(["align", str(photo), "--outdir", str(tmp_path / "out")]) == 1
+    assert main(["align", str(photo), "--outdir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and '".[faces]"' in err and "--landmarks" in err
     assert not (tmp_path / "out").exists()
@@ -354,7 +354,7 @@ def test_cli_align_bad_files_one_line_each(tmp_path, monkeypatch, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert code == 1 and err.count("\n") == 1 and "notes.png: cannot read as an image" in err
+    assert code == 2 and err.count("\n") == 1 and "notes.png: cannot read as an image" in err
     assert not list((tmp_path / "o").iterdir())
 
 

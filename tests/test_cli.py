@@ -64,14 +64,14 @@ def test_info_prints_architecture(capsys):
 
 
 def test_errors_exit_nonzero_with_message(tmp_path, capsys):
-    assert main(["info", str(tmp_path / "missing.pkl")]) == 1
+    assert main(["info", str(tmp_path / "missing.pkl")]) == 2
     assert "no such file" in capsys.readouterr().err
     bad = tmp_path / "w.npz"
     np.savez(bad, ws=np.zeros((2, 3, 4), np.float32))
-    assert main(["generate", "--model", str(PKL), "--ws", str(bad), "--outdir", str(tmp_path / "o")]) == 1
-    assert "ws has shape" in capsys.readouterr().err
-    assert main(["generate", "--model", str(PKL), "--seeds", "5-2", "--outdir", str(tmp_path / "o")]) == 1
+    assert main(["generate", "--model", str(PKL), "--ws", str(bad), "--outdir", str(tmp_path / "o")]) == 2
+    assert "w.npz: ws: expected float array [N, " in capsys.readouterr().err
+    assert main(["generate", "--model", str(PKL), "--seeds", "5-2", "--outdir", str(tmp_path / "o")]) == 2
     out = tmp_path / "conv"
     assert main(["convert", str(PKL), str(out)]) == 0
-    assert main(["convert", str(PKL), str(out)]) == 1  # refuses to overwrite
+    assert main(["convert", str(PKL), str(out)]) == 2  # refuses to overwrite
     assert "--overwrite" in capsys.readouterr().err

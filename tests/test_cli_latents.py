@@ -77,5 +77,5 @@ def test_edit_w_direction_on_layers_only(dataset, tmp_path):
 
 
 def test_directions_fit_errors(dataset, capsys):
-    assert main(["directions", "fit", "--data", str(dataset), "--attributes", "nope", "--out", "x"]) == 1
+    assert main(["directions", "fit", "--data", str(dataset), "--attributes", "nope", "--out", "x"]) == 2
     assert "unknown attributes" in capsys.readouterr().err

@@ -50,7 +50,7 @@ def test_separability_exact_labels_both_engines(tmp_path, capsys):
 
 def test_exact_labels_refused_off_the_toy_world(capsys):
     code, text = run(["metrics", "separability", "--labels", "exact", "--trunc", 0.7, "--n", 50], capsys)
-    assert code == 1 and "exact labels exist only for the toyfaces generators at truncation psi = 1" in text
+    assert code == 2 and "exact labels exist only for the toyfaces generators at truncation psi = 1" in text
 
 
 def test_scores_and_dci_on_a_sampled_dataset(dataset, tmp_path, capsys):
@@ -82,7 +82,7 @@ def test_separability_of_user_probabilities(tmp_path, capsys):
     assert per[0] == pytest.approx(1.0, abs=1e-9) and per[1] > 1.2  # a coordinate sign is linear, a coin is not
     np.save(tmp_path / "bad.npy", probs[:10])
     code, text = run([*args[:3], tmp_path / "bad.npy", "--n", 400, "--space", "z"], capsys)
-    assert code == 1 and "one row per sampled latent" in text
+    assert code == 2 and "one row per sampled latent" in text
 
 
 def test_flow_train_then_edit_in_wstar(tmp_path, capsys):
@@ -100,9 +100,9 @@ def test_flow_train_then_edit_in_wstar(tmp_path, capsys):
     np.testing.assert_allclose(ws[1], original, atol=1e-4)  # strength 0: T^-1(T(w)) = w
     assert np.abs(ws[0] - ws[1]).max() > 1e-3 and np.abs(ws[2] - ws[1]).max() > 1e-3
     code, text = run(["edit", "--model", PKL, "--space", "w*", "--attribute", "smiling"], capsys)
-    assert code == 1 and "--space w* needs --flow" in text
+    assert code == 2 and "--space w* needs --flow" in text
     code, text = run([*edit[:-2], "--attribute", "nope", "--seeds", "0"], capsys)
-    assert code == 1 and "unknown attribute 'nope'" in text
+    assert code == 2 and "unknown attribute 'nope'" in text
 
 
 def test_ppl_command_matches_the_library(tmp_path, capsys):

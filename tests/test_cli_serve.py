@@ -23,7 +23,7 @@ def test_serve_without_the_studio_extra_names_the_extra(monkeypatch, capsys):
 
     real = server.importlib.util.find_spec
     monkeypatch.setattr(server.importlib.util, "find_spec", lambda m: None if m == "fastapi" else real(m))
-    assert main(["serve"]) == 1
+    assert main(["serve"]) == 2
     err = capsys.readouterr().err
     assert "pip install 'latentjax[studio]'" in err and "fastapi" in err
 
@@ -34,7 +34,7 @@ def test_serve_on_a_busy_port_fails_at_once_with_a_message(capsys):
         busy.listen(1)
         port = busy.getsockname()[1]
         t = time.perf_counter()
-        assert main(["serve", "--port", str(port)]) == 1
+        assert main(["serve", "--port", str(port)]) == 2
     assert time.perf_counter() - t < 5, "the port must be checked before the model is loaded"
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 

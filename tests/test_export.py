@@ -396,5 +396,5 @@ def test_cli_prints_args_and_untrained_d(tmp_path, capsys):
     assert "rosinality .pt" in out and "'size': 32" in out and "'n_mlp': 8" in out
     assert main(["convert", str(M8), str(tmp_path / "m.pkl")]) == 0
     assert "UNTRAINED" in capsys.readouterr().out
-    assert main(["convert", str(ADA), str(tmp_path / "a.pt")]) == 1
+    assert main(["convert", str(ADA), str(tmp_path / "a.pt")]) == 2
     assert "--drop-conv-clamp" in capsys.readouterr().err

@@ -72,7 +72,7 @@ def test_cli_mix_interpolate_noise_write_images(tmp_path, capsys):
     assert Image.open(tmp_path / "i.gif").n_frames == 4 + 2  # forth and back
     assert main(["noise", *m, "--seeds", "0", "--k", "2", "--out", str(tmp_path / "n.png")]) == 0
     assert np.asarray(Image.open(tmp_path / "n.png")).shape == (32, 160, 3)
-    assert main(["mix", *m, "--layers", "fine,bogus"]) == 1
+    assert main(["mix", *m, "--layers", "fine,bogus"]) == 2
     assert "unknown layer group" in capsys.readouterr().err
 
 

@@ -65,11 +65,14 @@ def test_explicit_noise_overrides_per_layer_and_accepts_official_layout(G):
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda G: G.mapping(np.zeros((2, 7), np.float32)), r"z must have shape \[N, 8\]"),
+        (lambda G: G.mapping(np.zeros((2, 7), np.float32)), r"z: expected float array \[N, 8\], got float32 \[2, 7\]"),
         (lambda G: G.mapping(np.full((2, 8), np.nan, np.float32)), "NaN"),
-        (lambda G: G.synthesis(np.zeros((2, 3, 8), np.float32)), "ws must have shape"),
+        (
+            lambda G: G.synthesis(np.zeros((2, 3, 8), np.float32)),
+            r"ws: expected float array \[N, \d+, 8\], got .*\[2, 3, 8",
+        ),
         (lambda G: G.synthesis(G.mapping(z(1)), "sometimes"), "noise_mode"),
-        (lambda G: G.synthesis(G.mapping(z(1)), noise=[None]), "noise must list"),
+        (lambda G: G.synthesis(G.mapping(z(1)), noise=[None]), "noise: expected a list of"),
         (lambda G: G.synthesis(G.mapping(z(1)), noise=[np.zeros((5, 5))] * len(G.noise_shapes)), r"noise\[0\]"),
     ],
 )

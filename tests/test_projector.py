@@ -201,9 +201,11 @@ def test_init_starts_from_given_latents(tiny_sg2, latents):
 def test_bad_targets_and_arguments_raise(tiny_sg2, latents):
     tgt = latents[1][:2].copy()
     tgt[1, 3, 3, 0] = np.nan
-    with pytest.raises(ValueError, match=r"targets \[1\] contain NaN"):
+    with pytest.raises(
+        ValueError, match=r"targets: expected finite values, got NaN at 1 position\(s\), first \(1, 3, 3"
+    ):
         project(tiny_sg2, tgt, "w", 5)
-    with pytest.raises(ValueError, match=r"targets must be \[N, 16, 16, 3\]"):
+    with pytest.raises(ValueError, match=r"targets: expected .*\[N, 16, 16, 3\], got float32 \[16, 16, 3\]"):
         project(tiny_sg2, latents[1][0], "w", 5)
     with pytest.raises(ValueError, match="uint8"):
         project(tiny_sg2, np.zeros((1, 16, 16, 3), np.uint8), "w", 5)
@@ -345,5 +347,5 @@ def test_cli_project_then_edit_in_one_command(tmp_path, capsys):
 
 def test_cli_project_reports_bad_images(tmp_path, capsys):
     (tmp_path / "x.jpg").write_bytes(b"\x00" * 10)
-    assert main(["project", "--model", str(PKL), str(tmp_path / "x.jpg"), "--outdir", str(tmp_path / "o")]) == 1
+    assert main(["project", "--model", str(PKL), str(tmp_path / "x.jpg"), "--outdir", str(tmp_path / "o")]) == 2
     assert "x.jpg: cannot read as an image" in capsys.readouterr().err

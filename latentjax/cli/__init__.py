@@ -4,6 +4,7 @@ calls the library and prints. `main` turns the project's own errors into one lin
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from latentjax.cli import (
@@ -25,18 +26,32 @@ from latentjax.cli import (
 COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, align, convert, serve, launch)
 
 
+REPORT = (
+    "this is a bug in latentjax, not in your input: please report it to the project's issue tracker "
+    "with the command line and the traceback that --debug prints"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="latentjax", description="StyleGAN / StyleGAN2 latent-space toolkit (JAX)")
+    ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error (any position)")
     sub = ap.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
         module.register(sub)
+    show_defaults(ap)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 done, 2 bad input or arguments (one line `error: <file or
+    argument>: <what>`), 1 an unexpected error (a bug: short message + where to report), 130 Ctrl-C."""
     from latentjax.distributed import PeerError, shutdown
-    from latentjax.errors import LoadError, MissingExtraError
+    from latentjax.errors import ExportError, LoadError, MissingExtraError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted anywhere on the line (after a sub-command too), so it is taken out first.
+    debug = "--debug" in argv or os.environ.get("LATENTJAX_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     args = build_parser().parse_args(argv)
     if getattr(args, "batch", 1) < 1:
         print("error: --batch must be >= 1", file=sys.stderr)
@@ -44,22 +59,41 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
         shutdown()  # several processes: leave the job in order (a no-op otherwise)
-    except (LoadError, ValueError, FileExistsError, MissingExtraError, PeerError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        _leave_job()
-        return 1
-    except BaseException:
-        _leave_job(traceback=True)
-        raise
-    return code
+        return code
+    except KeyboardInterrupt:
+        if debug:
+            _leave_job(traceback=True)
+            raise
+        print(f"\nstopped (Ctrl-C){getattr(args, 'resume_hint', '')}", file=sys.stderr)
+        _leave_job(130)
+        return 130
+    except (LoadError, ValueError, FileExistsError, MissingExtraError, ExportError, PeerError) as e:
+        if debug:
+            _leave_job(traceback=True)
+            raise
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        _leave_job(2)
+        return 2
+    except OSError as e:  # a missing / unreadable file named on the command line; other OS errors are bugs
+        if debug:
+            _leave_job(traceback=True)
+            raise
+        if e.filename is None:
+            return _unexpected(e)
+        print(f"error: {e.filename}: {(e.strerror or str(e)).lower()}", file=sys.stderr)
+        _leave_job(2)
+        return 2
+    except Exception as e:
+        if debug:
+            _leave_job(traceback=True)
+            raise
+        return _unexpected(e)
 
 
-def _leave_job(traceback: bool = False) -> None:
+def _leave_job(code: int = 1, traceback: bool = False) -> None:
     """In a job of several processes, a failing process exits at once: a normal exit would wait for,
     or abort in, JAX's shutdown while its peers wait for it; exiting closes its connections, so the
     peers' next collective fails with a message naming it."""
-    import os
-
     from latentjax.distributed import is_initialized
 
     if is_initialized():
@@ -69,8 +103,43 @@ def _leave_job(traceback: bool = False) -> None:
             tb.print_exc()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(1)
+        os._exit(code)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _unexpected(e: BaseException) -> int:
+    print(f"error: unexpected {type(e).__name__}: {one_line(e)}\n  {REPORT}", file=sys.stderr)
+    _leave_job(1)
+    return 1
+
+
+def one_line(e: BaseException) -> str:
+    """An error's message on one line (joined), at most 400 characters."""
+    text = " ".join(part.strip() for part in str(e).splitlines() if part.strip()) or type(e).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Every option's default in --help: appended unless the help text already states one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text.lower() or not _has_default(action):
+            return text
+        return f"{text} (default: %(default)s)".strip()
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Give every (sub-)parser the defaults formatter; options without help get one to carry the default."""
+    parser.formatter_class = DefaultsHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                show_defaults(sub)
+        elif action.help is None and _has_default(action):
+            action.help = "(default: %(default)s)"  # argparse prints no line at all for help=None
+
+
+def _has_default(action: argparse.Action) -> bool:
+    """An option whose default is worth showing (flags' False and unset None are not)."""
+    d = action.default
+    return bool(action.option_strings) and not (d is None or d is False or d is argparse.SUPPRESS)

@@ -81,3 +81,40 @@ def start_distributed(args) -> int:
     from latentjax.distributed import DistributedConfig, initialize
 
     return initialize(DistributedConfig(args.coordinator, args.num_processes, args.process_id))
+
+
+def stage_printer(quiet: bool = False):
+    """A progress callback for the long library calls: prints "[  12.3s] what…" lines to stderr
+    (stdout keeps the results), or nothing with --quiet. Returns (callback, seconds since start)."""
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+
+    def say(what: str) -> None:
+        if not quiet:
+            print(f"[{time.perf_counter() - t0:6.1f}s] {what}", file=sys.stderr, flush=True)
+
+    return say, lambda: time.perf_counter() - t0
+
+
+def check_image_out(path: str, animation: bool = False) -> None:
+    """Refuse an output file Pillow (or, for .mp4, imageio-ffmpeg) cannot write, before any rendering."""
+    from PIL import Image
+
+    from latentjax.errors import InputError
+    from latentjax.media import video_available
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".mp4":
+        if not animation:
+            raise InputError(f"{path}: .mp4 is an animation; use .gif / .mp4 with interpolate, or .png here")
+        if not video_available():
+            raise InputError(
+                f"{path}: .mp4 needs imageio and imageio-ffmpeg (pip install imageio imageio-ffmpeg); or use .gif"
+            )
+        return
+    if suffix not in Image.registered_extensions():
+        raise InputError(
+            f"{path}: unknown image type {suffix or '(no suffix)'}; use .png{', .gif or .mp4' if animation else ''}"
+        )

@@ -10,7 +10,7 @@ from latentjax.cli._common import floats, model_args
 
 
 def cmd_edit(args) -> int:
-    from latentjax import load_generator
+    from latentjax import load_generator, validate
     from latentjax.directions import load_direction
     from latentjax.figures import edit_strip, edited_ws, resolve_layers
     from latentjax.media import save_png
@@ -37,6 +37,7 @@ def cmd_edit(args) -> int:
         if not args.direction:
             raise ValueError("--direction is required (or --space w* with --flow and --attribute)")
         d = load_direction(args.direction)
+        validate.direction_for(d, G.config.z_dim, G.config.w_dim, G.config.num_ws, args.direction)
         layers = None if args.layers is None else resolve_layers(args.layers, G.config.num_ws)
         edits = edited_ws(G, d, strengths, z=z, ws=ws, psi=args.trunc, layers=layers)
         what = f"{d.attribute or args.direction} ({d.space}, {d.method})"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-from latentjax.cli._common import model_args
+import numpy as np
+
+from latentjax.cli._common import check_image_out, model_args, stage_printer
 
 
 def cmd_mix(args) -> int:
@@ -13,14 +16,16 @@ def cmd_mix(args) -> int:
     from latentjax.media import save_png
     from latentjax.seeds import parse_seeds
 
+    check_image_out(args.out)
+    rows, cols = parse_seeds(args.rows), parse_seeds(args.cols)
+    say, elapsed = stage_printer(args.quiet)
+    say(f"loading {args.model}")
     G = load_generator(args.model, args.network)
-    grid = style_mixing_grid(
-        G, parse_seeds(args.rows), parse_seeds(args.cols), args.layers, args.trunc, args.noise_mode
-    )
+    grid = style_mixing_grid(G, rows, cols, args.layers, args.trunc, args.noise_mode, progress=say)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_png(out, grid)
-    print(f"wrote {out} (rows {args.rows} take layers {args.layers} from columns {args.cols})")
+    print(f"wrote {out} (rows {args.rows} take layers {args.layers} from columns {args.cols}) in {elapsed():.1f}s")
     return 0
 
 
@@ -29,19 +34,38 @@ def cmd_interpolate(args) -> int:
 
     from latentjax import load_generator
     from latentjax.figures import interpolation_frames
-    from latentjax.media import make_grid, save_png
+    from latentjax.media import make_grid, save_animation, save_png
     from latentjax.seeds import parse_seeds
 
+    check_image_out(args.out, animation=True)  # before rendering: an .mp4 without ffmpeg is refused now
+    seeds = parse_seeds(args.seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"--seeds {args.seeds}: interpolation needs at least two seeds")
+    if args.steps < 1:
+        raise ValueError(f"--steps {args.steps}: must be >= 1")
+    say, elapsed = stage_printer(args.quiet)
+    say(f"loading {args.model}")
     G = load_generator(args.model, args.network)
-    frames = interpolation_frames(G, parse_seeds(args.seeds), args.steps, args.space, args.trunc, args.noise_mode)
+    frames = interpolation_frames(G, seeds, args.steps, args.space, args.trunc, args.noise_mode, progress=say)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".gif":  # an animation with Pillow alone: no video codec to install
-        imgs = [Image.fromarray(f) for f in frames]
-        imgs[0].save(out, save_all=True, append_images=imgs[1:] + imgs[-2:0:-1], duration=args.frame_ms, loop=0)
+    suffix = out.suffix.lower()
+    if suffix in (".gif", ".mp4"):  # played forwards then back, so it loops without a jump
+        seq = np.concatenate([frames, frames[-2:0:-1]])
+        if suffix == ".gif":  # Pillow alone: no video codec to install
+            imgs = [Image.fromarray(f) for f in seq]
+            imgs[0].save(out, save_all=True, append_images=imgs[1:], duration=args.frame_ms, loop=0)
+        else:
+            out = save_animation(out, seq, fps=max(1, round(1000 / args.frame_ms)))
+        with Image.open(out) if suffix == ".gif" else contextlib.nullcontext() as im:
+            # What the file holds: Pillow merges identical consecutive GIF frames.
+            count = im.n_frames if im is not None else len(seq)
+        what = f"{count} frames ({len(frames)} images there and back)"
     else:
         save_png(out, make_grid(frames, args.steps if args.cols is None else args.cols))
-    print(f"wrote {out}: {len(frames)} frames, {args.space}-space {'slerp' if args.space == 'z' else 'lerp'}")
+        what = f"{len(frames)} frames"
+    kind = "slerp" if args.space == "z" else "lerp"
+    print(f"wrote {out}: {what}, {args.space}-space {kind}, in {elapsed():.1f}s")
     return 0
 
 
@@ -51,11 +75,19 @@ def cmd_noise(args) -> int:
     from latentjax.media import save_png
     from latentjax.seeds import parse_seeds
 
+    check_image_out(args.out)
+    seeds = parse_seeds(args.seeds)
+    say, elapsed = stage_printer(args.quiet)
+    say(f"loading {args.model}")
     G = load_generator(args.model, args.network)
+    fig = noise_figure(G, seeds, args.trunc, args.k, args.noise_seed, progress=say)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_png(out, noise_figure(G, parse_seeds(args.seeds), args.trunc, args.k, args.noise_seed))
-    print(f"wrote {out}: columns = noise on all / none / coarse / fine layers, std over {args.k} noise draws")
+    save_png(out, fig)
+    print(
+        f"wrote {out}: columns = noise on all / none / coarse / fine layers, std over {args.k} noise draws, "
+        f"in {elapsed():.1f}s"
+    )
     return 0
 
 
@@ -67,6 +99,7 @@ def register(sub) -> None:
     m.add_argument("--layers", default="coarse", help="coarse|middle|fine|all, unions 'coarse,middle' or rows '0-3'")
     m.add_argument("--trunc", type=float, default=1.0)
     m.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    m.add_argument("--quiet", action="store_true", help="no progress lines (the result line stays)")
     m.add_argument("--out", default="out/mix.png")
     m.set_defaults(func=cmd_mix)
 
@@ -79,6 +112,7 @@ def register(sub) -> None:
     it.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
     it.add_argument("--cols", type=int, default=None, help="strip columns (default: steps per segment)")
     it.add_argument("--frame-ms", type=int, default=80, help="gif frame duration")
+    it.add_argument("--quiet", action="store_true", help="no progress lines (the result line stays)")
     it.add_argument("--out", default="out/interpolation.png")
     it.set_defaults(func=cmd_interpolate)
 
@@ -88,5 +122,6 @@ def register(sub) -> None:
     nz.add_argument("--trunc", type=float, default=1.0)
     nz.add_argument("--k", type=int, default=16, help="noise realisations for the std map")
     nz.add_argument("--noise-seed", type=int, default=0)
+    nz.add_argument("--quiet", action="store_true", help="no progress lines (the result line stays)")
     nz.add_argument("--out", default="out/noise.png")
     nz.set_defaults(func=cmd_noise)

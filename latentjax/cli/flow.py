@@ -18,7 +18,8 @@ def cmd_flow_train(args) -> int:
     if args.data:
         data = from_dataset(args.data)
     else:
-        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", load_classifier(args.classifier))
+        clf = load_classifier(args.classifier)
+        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", clf, progress=not args.quiet)
     x = data.w
     if args.space == "w+":  # sampled codes: w on every row, flattened row-major as flow.flatten_ws does
         x = np.tile(x, (1, G.config.num_ws))

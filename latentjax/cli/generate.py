@@ -24,7 +24,6 @@ def cmd_generate(args) -> int:
     if args.translate is not None or args.rotate is not None:
         G = G.with_transform(args.translate or (0.0, 0.0), args.rotate or 0.0)
     out = Path(args.outdir)
-    out.mkdir(parents=True, exist_ok=True)
     if args.ws:
         ws, zs, seeds = load_ws(args.ws, G), None, None
         names = [f"ws{i:04d}" for i in range(len(ws))]
@@ -38,6 +37,7 @@ def cmd_generate(args) -> int:
             ]
         )
         names = [f"seed{s:04d}" for s in seeds]
+    out.mkdir(parents=True, exist_ok=True)  # only now: bad --seeds / --ws / --trunc leave no empty folder
     import jax
 
     key = jax.random.key(args.noise_seed) if args.noise_mode == "random" else None

@@ -13,7 +13,7 @@ def cmd_project(args) -> int:
     import jax
     from tqdm import tqdm
 
-    from latentjax import load_generator
+    from latentjax import load_generator, validate
     from latentjax.media import make_grid, save_animation, save_png, to_uint8
     from latentjax.projector import ProjectConfig, evaluate, image_keys, project
     from latentjax.render import iter_batches
@@ -37,7 +37,6 @@ def cmd_project(args) -> int:
         record_every=every,
     )
     out = Path(args.outdir)
-    out.mkdir(parents=True, exist_ok=True)
     names = unique_names(args.images)
     for name, t in zip(names, prepared):  # say what was converted (mode, crop, resize) before the long part
         if t.notes and not args.quiet and jax.process_index() == 0:
@@ -50,6 +49,8 @@ def cmd_project(args) -> int:
         direction, strengths = load_direction(args.edit), floats(args.strengths)
         if direction.space == "z":
             raise ValueError("a projection has no z: use a w / w+ direction with --edit")
+        validate.direction_for(direction, G.config.z_dim, G.config.w_dim, G.config.num_ws, args.edit)
+    out.mkdir(parents=True, exist_ok=True)  # after every input is checked: a refused run leaves no folder
     keys_all = image_keys(jax.random.key(args.seed), len(targets))  # image i: fold_in(seed key, i), any --batch
     # Several processes: each projects a block of whole batches (image i keeps its key) and writes its files.
     b0, b1 = process_block(-(-len(targets) // args.batch))

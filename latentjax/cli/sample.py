@@ -22,6 +22,9 @@ def cmd_sample(args) -> int:
         thumbnails=args.thumbnails,
         noise_mode=args.noise_mode,
     )
+    args.resume_hint = (  # main() prints it on Ctrl-C: completed shards are kept, the rest is redone
+        f": the shards finished so far are kept in {args.out}; rerun the same command to resume"
+    )
     rep = sample_dataset(G, args.out, cfg, clf, progress=not args.quiet)
     import jax
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from latentjax import validate
 from latentjax.directions.batched import fit_linear_classifiers
 from latentjax.directions.io import Direction
 from latentjax.directions.linear import logistic_direction, svm_direction
@@ -34,10 +35,11 @@ def fit_directions(
     "svm": InterFaceGAN (top/bottom `fraction` by `scores`, linear SVM, held-out accuracy);
     "batched": every attribute at once in JAX (`fit_linear_classifiers`, same objective as sklearn).
     """
-    x = np.asarray(latents, np.float32)
-    y = np.asarray(labels, bool)
-    if x.ndim != 2 or y.ndim != 2 or y.shape != (x.shape[0], len(attributes)):
-        raise ValueError(f"need latents [N, D] and labels [N, {len(attributes)}], got {x.shape} and {y.shape}")
+    x = np.asarray(validate.real_array(latents, "latents", ("N", "D"), min_rows=2))
+    # NaN labels would count as True and probabilities as all-True: only bool / 0-1 labels pass.
+    y = validate.labels(labels, "labels", (x.shape[0], len(attributes)))
+    if scores is not None:
+        scores = np.asarray(validate.real_array(scores, "scores", (x.shape[0], len(attributes))))
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     out = []

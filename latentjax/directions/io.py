@@ -121,7 +121,9 @@ def load_direction(path) -> Direction:
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise ValueError(f"{path}: not a latentjax direction file ({e})") from e
+        from latentjax.validate import short_reason
+
+        raise ValueError(f"{path}: not a latentjax direction file ({short_reason(e)})") from None
     if raw.dtype.kind != "U" or raw.ndim != 0:
         raise ValueError(f"{path}: metadata must be a JSON string, got {raw.dtype} {raw.shape}")
     try:

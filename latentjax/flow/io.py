@@ -17,7 +17,7 @@ import numpy as np
 
 from latentjax.errors import LoadError
 from latentjax.flow.realnvp import FlowConfig, param_shapes
-from latentjax.io import read_config_json, write_tree_dir
+from latentjax.io import quiet_restore, read_config_json, write_tree_dir
 
 FORMAT = "latentjax-flow/1"
 
@@ -106,7 +106,7 @@ def load_flow(path: str | os.PathLike) -> FlowModel:
     doc = read_config_json(p, FORMAT)
     try:
         cfg = FlowConfig.from_dict(doc["config"])
-        with ocp.StandardCheckpointer() as ckpt:
+        with quiet_restore(), ocp.StandardCheckpointer() as ckpt:
             tree = ckpt.restore(p / "variables")
         params = _check_params(cfg, tree["params"], str(p))
         clf_w, clf_b, attributes, normals = _check_arrays(

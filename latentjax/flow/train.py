@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,10 +234,9 @@ def train_flow(
 
     xd, yd = jnp.asarray(x), jnp.asarray(y)
     steps = range(start, tcfg.steps)
-    if progress:
-        from tqdm import tqdm
-
-        steps = tqdm(steps, initial=start, total=tcfg.steps, desc="flow", unit="step")
+    bar = None
+    if progress:  # the bar starts after the first step: its compile would make the first ETA hours long
+        print("flow: compiling the training step…", file=sys.stderr, flush=True)
 
     def flush():  # one host array per part (syncs with the device)
         for k in PARTS:
@@ -251,11 +251,19 @@ def train_flow(
         for name in PARTS:
             history[name].append(parts[name])
         if progress:
-            steps.set_postfix(loss=f"{float(parts['total']):.4f}", acc=f"{float(parts['accuracy']):.3f}")
+            if bar is None:
+                from tqdm import tqdm
+
+                bar = tqdm(initial=k + 1, total=tcfg.steps, desc="flow", unit="step")
+            else:
+                bar.update(1)
+            bar.set_postfix(loss=f"{float(parts['total']):.4f}", acc=f"{float(parts['accuracy']):.3f}")
         done = k + 1
         if ckpt_dir is not None and (done % tcfg.checkpoint_every == 0 or done == tcfg.steps):
             flush()
             _save_state(ckpt_dir, done, params, opt_state, {p: v[0] for p, v in history.items()}, meta)
 
+    if bar is not None:
+        bar.close()
     flush()
     return params, {k: (v[0] if v else np.zeros(0, np.float32)) for k, v in history.items()}
