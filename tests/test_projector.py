@@ -218,9 +218,12 @@ def test_bad_targets_and_arguments_raise(tiny_sg2, latents):
 
 
 def test_non_finite_loss_stops_the_run(tiny_sg2, latents):
-    absurd = latents[1][:2] * np.float32(1e30)  # finite, but every distance overflows
-    with pytest.raises(FloatingPointError, match="non-finite at step 0 for image"):
+    absurd = latents[1][:2] * np.float32(1e30)  # finite, but every distance would overflow: refused up front
+    with pytest.raises(ValueError, match=r"targets: expected values in \[-1, 1\]"):
         project(tiny_sg2, absurd, "w+", 3, ProjectConfig(optimize_noise=False), key=KEY)
+    wild = ProjectConfig(optimize_noise=False, initial_learning_rate=1e30)  # the first step throws w to ~1e30
+    with pytest.raises(FloatingPointError, match=r"non-finite at step \d+ for image"):
+        project(tiny_sg2, latents[1][:2], "w+", 3, wild, key=KEY)
 
 
 @pytest.mark.slow  # a fresh interpreter compiles the step for 2 devices

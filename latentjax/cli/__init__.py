@@ -143,3 +143,7 @@ def _has_default(action: argparse.Action) -> bool:
     """An option whose default is worth showing (flags' False and unset None are not)."""
     d = action.default
     return bool(action.option_strings) and not (d is None or d is False or d is argparse.SUPPRESS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -22,6 +22,8 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from latentjax import validate
+
 _SKLEARN_HAS_L1_RATIO = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) >= (1, 8)
 
 
@@ -64,7 +66,7 @@ def logistic_model(C: float, penalty: str, solver: str, max_iter: int = 1000, se
 
 def validate_latents(latents) -> np.ndarray:
     """latents as float64 [N, D], N > 0, all finite; ValueError otherwise."""
-    x = np.asarray(latents, np.float64)
+    x = np.asarray(validate.real_array(latents, "latents", finite=False), np.float64)  # complex refused
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"latents must be [N, D] with N > 0, got shape {x.shape} (flatten W+ codes to [N, L * D])")
     if not np.all(np.isfinite(x)):
@@ -111,7 +113,7 @@ def logistic_direction(
     or "saga" for L1 (note liblinear also penalises the intercept), any sklearn solver for L2.
     """
     x = validate_latents(latents)
-    y = _as_vector(labels, x.shape[0], "labels", bool)
+    y = validate.labels(labels, "labels", (x.shape[0],))  # NaN / probabilities are not labels
     if y.all() or not y.any():
         raise ValueError("labels must contain both classes")
     mean, std = _scaling(x, standardize)
