@@ -354,7 +354,7 @@ def test_cli_align_bad_files_one_line_each(tmp_path, monkeypatch, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "notes.png: cannot read as an image" in err
+    assert code == 1 and err.count("\n") == 1 and "notes.png: cannot read as an image" in err
     assert not list((tmp_path / "o").iterdir())
 
 
