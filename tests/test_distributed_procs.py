@@ -146,6 +146,8 @@ def test_processes_started_with_other_settings_are_refused(tmp_path):
         for i, n in enumerate((16, 17))
     ]
     errs = [p.communicate(timeout=300)[1] for p in procs]
-    assert [p.returncode for p in procs] == [1, 1]
+    # process 1's settings are bad input (exit 2); process 0 stops because its peer left (exit 1) or,
+    # when the settings check reaches it first, with the same input error (exit 2)
+    assert procs[1].returncode == 2 and procs[0].returncode in (1, 2), [p.returncode for p in procs]
     assert "error: process 1 was started with other settings than process 0: n: 16" in errs[1], errs[1][-2000:]
     assert "process 1 of 2 stopped" in errs[0], errs[0][-2000:]

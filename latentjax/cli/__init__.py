@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nstopped (Ctrl-C){getattr(args, 'resume_hint', '')}", file=sys.stderr)
         _leave_job(130)
         return 130
-    except (LoadError, ValueError, FileExistsError, MissingExtraError, ExportError, PeerError) as e:
+    except PeerError as e:  # another process of the job died: not this input's fault, exit 1
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        _leave_job(1)
+        return 1
+    except (LoadError, ValueError, FileExistsError, MissingExtraError, ExportError) as e:
         if debug:
             _leave_job(traceback=True)
             raise
