@@ -30,9 +30,23 @@ def test_shipped_classifier_loads_by_name(clf):
         clf(imgs[:, :32])
 
 
-def test_classifier_heldout_accuracy_at_least_97_percent(clf):
-    acc = classifier_accuracy(clf, n=1024, seed=99)
-    assert min(acc.values()) >= 0.97, acc
+# wide_face is the open gap of issue 19 (bar 0.98 for all): 0.975 on this sample, 0.976 on the script's
+# (n 4096 each; 0.971 / 0.972 before the tuning stage), so it keeps the old bar until it is solved.
+BARS = {a: 0.98 for a in ATTRIBUTES} | {"wide_face": 0.97}
+
+
+def test_classifier_heldout_accuracy_at_least_98_percent(clf):
+    """Every attribute, on renders of latents from a key the training never drew from (n 4096:
+    the binomial sd at 0.98 is 0.002, so the bar is not met by luck of a small sample)."""
+    acc = classifier_accuracy(clf, n=4096, seed=99)
+    assert all(acc[a] >= BARS[a] for a in ATTRIBUTES), acc
+
+
+def test_train_classifier_refuses_a_clean_fraction_outside_0_1():
+    from latentjax.toyfaces.train import train_classifier
+
+    with pytest.raises(ValueError, match="clean_frac must be in"):
+        train_classifier(steps=1, clean_frac=1.5)
 
 
 @pytest.mark.slow
@@ -53,6 +67,10 @@ def test_a_few_training_steps_reduce_the_loss(clf):
     hist = []
     train_classifier(steps=12, batch=32, log=lambda s: None, history=hist)
     assert np.mean(hist[-3:]) < np.mean(hist[:3]), hist
+    # stage 2 starts from the given classifier: its first loss is the trained one's, far below a fresh start's
+    tuned: list[float] = []
+    train_classifier(steps=2, batch=32, init=clf, clean_frac=0.5, log=lambda s: None, history=tuned)
+    assert tuned[0] < 0.5 * hist[0], (tuned, hist)
 
 
 def test_detail_map_sits_on_the_expression_features():
@@ -151,3 +169,10 @@ def test_training_script_runs_end_to_end(tmp_path):
     assert metrics["toyfaces-sg2"]["train"]["map_steps"] == 2 and "style_mixing" in metrics["toyfaces-sg1"]
     assert load_generator(tmp_path / "toyfaces-sg1").config.arch == "stylegan"
     assert load_classifier(tmp_path / "toyfaces-classifier").attributes == ATTRIBUTES
+    # a new classifier alone: the generators in --out are re-graded by it, their training record kept
+    before = metrics["toyfaces-sg2"]
+    assert mod.main(["--only", "classifier", "--clf-steps", "1", "--clf-tune-steps", "1", "--eval-n", "8",
+                     "--out", str(tmp_path)]) == 0  # fmt: skip
+    after = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
+    assert after["toyfaces-sg2"]["train"] == before["train"] and after["classifier"]["tune"]["steps"] == 1
+    assert after["toyfaces-sg2"]["n"] == after["toyfaces-sg1"]["n"] == 8 and before["n"] == 16

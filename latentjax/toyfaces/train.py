@@ -111,20 +111,33 @@ def train_classifier(
     seed: int = 0,
     log: Callable[[str], None] = print,
     history: list | None = None,
+    init: Classifier | None = None,
+    clean_frac: float = 0.0,
 ) -> Classifier:
-    """Fit the attribute CNN on freshly rendered faces with exact labels (BCE, Adam)."""
-    cfg = ClassifierConfig(attributes=ATTRIBUTES)
+    """Fit the attribute CNN on freshly rendered faces with exact labels (BCE, Adam, cosine decay).
+
+    `init`: continue from this classifier's parameters (same config) instead of a fresh init.
+    `clean_frac`: the fraction of each batch (drawn per sample) shown without `_augment`. Near an
+    attribute's threshold the cue is sub-pixel (eye_size +-0.02 moves the eye's vertical radius by
+    0.04 px, face_width +-0.02 the face's by 0.13 px), a change of a few hundredths in a few edge
+    pixels that the augmentation's noise (sigma up to 0.06) buries; clean samples teach it.
+    """
+    if not 0.0 <= clean_frac <= 1.0:
+        raise ValueError(f"clean_frac must be in [0, 1], got {clean_frac}")
+    cfg = ClassifierConfig(attributes=ATTRIBUTES) if init is None else init.config
     key = jax.random.key(seed)
-    params = init_classifier(cfg, jax.random.fold_in(key, 0))
+    params = init_classifier(cfg, jax.random.fold_in(key, 0)) if init is None else init.params
     opt = optax.adam(optax.cosine_decay_schedule(lr, steps, 0.05))
     opt_state = opt.init(params)
 
     @jax.jit
     def step(params, opt_state, i):
         k = jax.random.fold_in(key, i + 1)
-        kz, ka = jax.random.split(k)
+        kz, ka, kc = jax.random.split(k, 3)  # partitionable threefry: kz, ka as split(k) gave (the teacher reproduces)
         f = factors_of(jax.random.normal(kz, (batch, Z_DIM)))
-        x, y = _augment(ka, render(f)), _labels_matrix(f)
+        images = render(f)
+        clean = jax.random.uniform(kc, (batch, 1, 1, 1)) < clean_frac
+        x, y = jnp.where(clean, images, _augment(ka, images)), _labels_matrix(f)
 
         def loss_fn(p):
             return optax.sigmoid_binary_cross_entropy(classifier_logits(p, x, cfg=cfg), y).mean()
@@ -142,6 +155,15 @@ def train_classifier(
         if (i + 1) % 200 == 0 or i == steps - 1:
             log(f"classifier step {i + 1}/{steps} loss {float(loss):.4f} ({time.time() - t0:.0f}s)")
     return Classifier(cfg, params)
+
+
+CLF_TUNE = {"steps": 1500, "lr": 3e-4, "clean_frac": 0.5, "seed": 7}
+"""Stage 2 of the shipped classifier: `train_classifier(init=stage_1, **CLF_TUNE)` (seed offset by
+the run's seed), after stage 1 = 1500 augmented steps at lr 1e-3. Held-out accuracy (n 4096, seed
+12345) stage 1 -> 500 / 1500 steps of stage 2: big_eyes 0.974 -> 0.987 / 0.987, mouth_open 0.976 ->
+0.983 / 0.984, wide_face 0.972 -> 0.977 / 0.976 (it plateaus: its errors are not only at the
+threshold, 1.1% of faces with |face_width - 0.5| > 0.02 are misread, 1.7% of those with short hair,
+whose face edge meets the hair cap instead of the backdrop)."""
 
 
 def classifier_accuracy(clf: Classifier, n: int = 4096, seed: int = 12345) -> dict[str, float]:
