@@ -2,8 +2,8 @@
 StyleGAN (v1)-architecture generators, and write them to weights/ with their metrics.
 
     python scripts/train_toyfaces.py                 # everything, as shipped
-    python scripts/train_toyfaces.py --steps 5 --map-steps 5 --tune-steps 2 --clf-steps 5 --teacher-steps 5 \
-        --eval-n 64 --out /tmp/toy                                         # smoke test
+    python scripts/train_toyfaces.py --steps 5 --map-steps 5 --tune-steps 2 --clf-steps 5 --clf-tune-steps 2 \
+        --teacher-steps 5 --eval-n 64 --out /tmp/toy                       # smoke test
 
 Deterministic given --seed (same XLA build and device). The shipped weights came from the
 default settings. Classifier: stage 1 (1500 augmented steps, ~9 min) is the classifier shipped in

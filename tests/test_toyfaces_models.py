@@ -162,7 +162,8 @@ def test_training_script_runs_end_to_end(tmp_path):
     spec = importlib.util.spec_from_file_location("train_toyfaces", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    args = ["--steps", "2", "--map-steps", "2", "--tune-steps", "1", "--clf-steps", "2", "--teacher-steps", "2"]
+    args = ["--steps", "2", "--map-steps", "2", "--tune-steps", "1", "--clf-steps", "2", "--clf-tune-steps", "1"]
+    args += ["--teacher-steps", "2"]
     assert mod.main([*args, "--batch", "4", "--eval-n", "16", "--out", str(tmp_path)]) == 0
     metrics = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
     assert {"classifier", "teacher", "toyfaces-sg2", "toyfaces-sg1"} <= set(metrics)
