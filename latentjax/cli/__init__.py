@@ -15,6 +15,7 @@ from latentjax.cli import (
     figures,
     flow,
     generate,
+    invert,
     launch,
     metrics,
     project,
@@ -23,7 +24,7 @@ from latentjax.cli import (
 )
 
 # Order of the sub-commands in --help.
-COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, align, convert, serve, launch)
+COMMANDS = (generate, figures, sample, edit, directions, flow, metrics, project, align, invert, convert, serve, launch)
 
 
 REPORT = (
