@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from latentjax import load_generator
+from latentjax.align import FACES_EXTRA
 from latentjax.cli import main
 from latentjax.errors import MissingExtraError
-from latentjax.invert import InvertProgress, invert, output_names, psnr
+from latentjax.invert import NOT_ALIGNED, InvertProgress, invert, output_names, prepare, psnr
 from latentjax.media import to_uint8
 from latentjax.perceptual import load_lpips_params, lpips
 from latentjax.projector import ProjectConfig, w_stats
@@ -130,6 +131,7 @@ def test_invert_writes_editable_measured_latents(toy, toy_targets, tmp_path, cap
         np.testing.assert_allclose(edited["ws"][k], res[0].ws + lam * d / np.linalg.norm(d), atol=1e-5)
 
 
+@pytest.mark.slow  # two projector compiles (batch 2 and 1): ~25 s idle, 95 s on the loaded 2-core machine
 def test_space_w_and_results_independent_of_batching(toy, toy_targets):
     _, px = toy_targets
     both = invert([px[0], px[1]], toy, space="w", steps=4, align=False, config=MSE_ONLY, batch=2)
@@ -146,8 +148,17 @@ def test_alignment_modes_without_the_faces_extra(toy, toy_targets, monkeypatch):
     _, px = toy_targets
     with pytest.raises(MissingExtraError, match=r"faces"):
         invert([px[0]], toy, steps=1, align=True, config=MSE_ONLY)
-    (r,) = invert([px[0]], toy, steps=1, align=None, config=MSE_ONLY)
-    assert r.error is None and any(n.startswith("not aligned: the faces extra is not installed") for n in r.notes)
+    events = []
+
+    def stop(ev):  # stop once the photo is prepared: the projection is tested above
+        events.append(ev)
+        raise StopIteration
+
+    with pytest.raises(StopIteration):
+        invert([px[0]], toy, steps=1, align=None, config=MSE_ONLY, progress=stop)
+    (ev,) = events
+    assert ev.stage == "prepared" and ev.result.error is None
+    assert ev.result.notes == (NOT_ALIGNED.format(extra=FACES_EXTRA),)
 
 
 def test_given_landmarks_align_without_dlib(toy, monkeypatch):
@@ -158,10 +169,9 @@ def test_given_landmarks_align_without_dlib(toy, monkeypatch):
     photo = np.zeros((200, 300, 3), np.uint8)
     photo[90:100, 120:130] = photo[90:100, 170:180] = 255  # two bright "eyes" 50 px apart
     eyes_mouth = [[125.0, 95.0], [175.0, 95.0], [130.0, 150.0], [170.0, 150.0]]
-    events = []
-    (r,) = invert([photo], toy, steps=1, landmarks={"image0": [eyes_mouth]}, config=MSE_ONLY, progress=events.append)
-    assert r.error is None and r.notes[0].startswith("aligned (FFHQ, given landmarks): 300x200 -> 64x64")
-    t = r.target.astype(float).mean(-1)
+    target, notes = prepare(photo, "image0", toy, align=True, landmarks={"image0": [eyes_mouth]})
+    assert notes == ("aligned (FFHQ, given landmarks): 300x200 -> 64x64",)
+    t = (target[0] * 127.5 + 127.5).mean(-1)
     # FFHQ puts the eye centres at about (0.375, 0.49) and (0.625, 0.49) of the crop (latentjax.align docs)
     ys, xs = np.nonzero(t > 128)
     left, right = xs < 32, xs >= 32
@@ -184,6 +194,7 @@ def test_invert_rejects_bad_arguments_before_work(toy, toy_targets, tmp_path):
     assert not (tmp_path / "none").exists()  # nothing to write: no empty folder left behind
 
 
+@pytest.mark.slow  # the LPIPS projector's compile: ~20 s idle, 60 s on the loaded 2-core machine
 def test_cli_invert_toy_target_then_edit(toy_targets, tmp_path, capsys):
     """The command with its default loss (LPIPS + pixel MSE) on a toyfaces-sg2 face, then `edit --ws`."""
     from latentjax.directions import Direction, save_direction
@@ -246,6 +257,7 @@ def test_astronaut_end_to_end_with_dlib(random_256, tmp_path):
     assert load_ws(str(out / "astronaut.npz"), random_256).shape == (1, random_256.config.num_ws, 8)
 
 
+@pytest.mark.slow  # a StyleGAN v1 projector compile: 55 s on the loaded 2-core machine
 def test_stylegan_v1_generators_invert_too(tiny_sg1, tmp_path):
     """Every family the project loads goes through the same path (here a tiny random StyleGAN v1)."""
     z = np.random.RandomState(2).randn(1, tiny_sg1.config.z_dim).astype(np.float32)
