@@ -4,7 +4,7 @@ and the only module of `latentjax.studio` that calls the rest of latentjax.
     Studio(G, name, directions_dir)
       .render(RenderSettings) -> uint8 [H, W, C]    what `latentjax edit` writes for the same settings
       .make_direction(name, positive, negative)    L1-logistic direction in W from a few examples
-      .start_inversion(image bytes) -> job id      align (if available), project into W+, new latent ID
+      .start_inversion(image bytes) -> job id      align (if available), `invert.invert` into W+, new latent ID
 
 A render is the library's own pipeline, step by step: seed -> z exactly as `latentjax generate`
 (`seeds.z_from_seeds`), z-space directions shifted in (`edit.shift`), `G.mapping` with the
@@ -167,14 +167,9 @@ def align_if_available(img: Image.Image, size: int) -> tuple[Image.Image, str]:
 
 def image_target(img: Image.Image, resolution: int, channels: int) -> np.ndarray:
     """Pillow image -> projection target [1, R, R, channels] float32 in [-1, 1], as `targets.load_target`."""
-    from latentjax.targets import center_crop_resize, image_to_float
+    from latentjax.targets import image_to_float, to_target
 
-    a = image_to_float(img)
-    if channels == 3 and a.shape[-1] == 1:
-        a = np.repeat(a, 3, axis=-1)
-    elif channels == 1 and a.shape[-1] == 3:
-        a = a @ np.array([[0.299], [0.587], [0.114]], np.float32)  # ITU-R 601 luma, as load_target
-    return (center_crop_resize(a, resolution) * 2.0 - 1.0)[None]
+    return to_target(image_to_float(img), resolution, channels).pixels
 
 
 class Studio:
@@ -526,34 +521,58 @@ class Studio:
         return self.jobs.submit("invert", self.invert_steps, lambda job: self._invert(job, img))
 
     def _invert(self, job: Job, img: Image.Image) -> dict:
-        from latentjax.projector import project
+        from latentjax.invert import invert
+        from latentjax.targets import image_to_float
 
         cfg = self.G.config
         job.update(message="aligning the face")
         img, alignment = align_if_available(img, cfg.resolution)
-        target = image_target(img, cfg.resolution, 3 if cfg.img_channels == 3 else 1)
-        job.update(message="compiling the projector (the first inversion only; can take a minute)")
         holding = False
 
-        # The first step (with the compile) runs beside renders; from the first callback on, each
-        # step holds the gate and waits for queued renders first (see DeviceGate).
-        def progress(step: int, loss: np.ndarray) -> None:
+        # The library's workflow (`latentjax invert`: checked target, W+ projection, measured against
+        # the stored-noise render). The first step (with the compile) runs beside renders; from the
+        # first step on, each step holds the gate and waits for queued renders first (see DeviceGate);
+        # the final measurement runs beside renders again.
+        def progress(ev) -> None:
             nonlocal holding
-            if holding:
+            if ev.stage == "compiling":
+                job.update(message="compiling the projector (the first inversion only; can take a minute)")
+            elif ev.stage == "step":
+                if holding:
+                    self.gate.release_step()
+                    holding = False
+                job.update(step=ev.step, loss=ev.loss, message="projecting into W+")
+                self.gate.acquire_step()
+                holding = True
+            elif ev.stage == "measuring" and holding:
                 self.gate.release_step()
-            job.update(step=step + 1, loss=float(np.mean(loss)), message="projecting into W+")
-            self.gate.acquire_step()
-            holding = True
+                holding = False
 
         try:
-            res = project(self.G, target, "w+", self.invert_steps, self.project_config, progress=progress)
-        except FloatingPointError as e:
-            raise ValueError(str(e)) from None
+            (res,) = invert(
+                [image_to_float(img)],
+                self.G,
+                space="w+",
+                steps=self.invert_steps,
+                align=False,  # done above: without a face the studio falls back to the centre crop
+                config=self.project_config,
+                batch=1,
+                names=["upload"],
+                progress=progress,
+            )
         finally:
             if holding:
                 self.gate.release_step()
-        latent = self.add_latent(res.ws[0], "photo")
-        return {"latent": latent, "lpips": float(res.lpips[0]), "alignment": alignment}
+        if res.error:
+            raise ValueError(res.error)
+        latent = self.add_latent(res.ws, "photo")
+        return {
+            "latent": latent,
+            "lpips": res.lpips,  # of the latent as the page renders it (the stored noise)
+            "psnr": res.psnr,
+            "alignment": alignment,
+            "notes": list(res.notes),
+        }
 
     # ---- description --------------------------------------------------------------------------
 
