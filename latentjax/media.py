@@ -62,7 +62,18 @@ def save_animation(path: str | os.PathLike, frames: np.ndarray, fps: int = 10) -
             for f in frames:
                 writer.append_data(f)
         return out
-    out = path.with_suffix(".gif")
-    imgs = [Image.fromarray(f) for f in frames]
-    imgs[0].save(out, save_all=True, append_images=imgs[1:], duration=max(1, round(1000 / fps)), loop=0)
-    return out
+    return save_gif(path.with_suffix(".gif"), frames, max(1, round(1000 / fps)))
+
+
+def save_gif(path: str | os.PathLike, frames: np.ndarray, frame_ms: int = 80, pingpong: bool = False) -> Path:
+    """uint8 frames [T, H, W, C] (C = 1 or 3) -> a looping animated GIF with Pillow alone (no codec to
+    install). pingpong: play forwards then backwards (T + T - 2 frames), so a path loops smoothly."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) == 0:
+        raise ValueError(f"frames must be uint8 [T, H, W, C] with T >= 1, got {frames.dtype}{list(frames.shape)}")
+    imgs = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    if pingpong:
+        imgs += imgs[-2:0:-1]
+    path = Path(path)
+    imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=frame_ms, loop=0)
+    return path

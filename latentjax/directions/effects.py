@@ -15,6 +15,7 @@ import numpy as np
 from latentjax.classifier import Classifier
 from latentjax.edit import edit
 from latentjax.generator import Generator
+from latentjax.sharding import map_batches
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,6 @@ def edit_effect(
     probs = []
     for lam in s:
         e = np.asarray(edit(ws, np.asarray(direction, np.float32), float(lam), layers))
-        imgs = np.concatenate([np.asarray(G.synthesis(e[i : i + batch])) for i in range(0, len(e), batch)])
+        imgs = map_batches(G.synthesis, e, min(batch, len(e)))  # padded chunks: one compile
         probs.append(clf.probabilities(imgs))
     return EditEffect(s, np.stack(probs).astype(np.float32), tuple(clf.attributes), target)
