@@ -38,7 +38,7 @@ both engines do that. Nothing is standardised (NVIDIA doesn't).
   only (kept by the mask and, for the squared hinge, inside the margin: `_active_hessian`),
   O(A N_active (D+1)^2) flops, where the scores and gradients cost O(A N (D+1)); typically 5-15
   steps. With several local devices the N rows are split over them
-  (`latentjax.sharding.batch_mesh`, padding rows get mask 0), the Hessians sum every row (masked)
+  (`latentjax.sharding.split_rows`, padding rows get mask 0), the Hessians sum every row (masked)
   and the sums over N become all-reduces; Hessians [A, D+1, D+1] are replicated. Timings against
   sklearn (same run): BENCHMARKS.md. The work is large dense matmuls, so D = 512 belongs on a GPU.
 
@@ -62,7 +62,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from latentjax.sharding import batch_mesh
+from latentjax.sharding import device_padding, pad_rows, split_rows
 
 ENGINES = ("sklearn", "jax")
 LOSSES = ("squared_hinge", "logistic")
@@ -363,16 +363,9 @@ def _fit_jax(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
     mask = np.zeros((num_attr, n), np.float32)
     mask[np.arange(num_attr)[:, None], idx] = 1.0
     signs = np.where(labels.T, 1.0, -1.0).astype(np.float32)  # [A, N]
-    n_dev = jax.local_device_count()
-    if n_dev > 1:  # rows over devices; padding rows carry mask 0 so they change no sum
-        pad = (-n) % n_dev
-        xc = np.concatenate([xc, np.zeros((pad, d), np.float32)])
-        mask = np.concatenate([mask, np.zeros((num_attr, pad), np.float32)], axis=1)
-        signs = np.concatenate([signs, np.ones((num_attr, pad), np.float32)], axis=1)
-        mesh = batch_mesh()
-        xc = jax.device_put(xc, NamedSharding(mesh, PartitionSpec("batch", None)))
-        mask = jax.device_put(mask, NamedSharding(mesh, PartitionSpec(None, "batch")))
-        signs = jax.device_put(signs, NamedSharding(mesh, PartitionSpec(None, "batch")))
+    pad = device_padding(n)  # padding rows carry mask 0 so they change no sum
+    xc, mask, signs = pad_rows(xc, pad, value=0), pad_rows(mask, pad, 1, 0), pad_rows(signs, pad, 1, 1)
+    xc, (mask, signs) = split_rows(xc, n + pad), split_rows((mask, signs), n + pad, axis=1)
     w, b, joint, _, done = _newton_fit(
         jnp.asarray(xc),
         jnp.asarray(mu, jnp.float32),
@@ -382,7 +375,7 @@ def _fit_jax(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
         jnp.float32(tol),
         loss=loss,
         max_iter=max_iter,
-        active_rows=n_dev == 1,
+        active_rows=jax.local_device_count() == 1,
     )
     if not bool(np.all(np.asarray(done))):
         warnings.warn(
