@@ -47,7 +47,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import NamedSharding, PartitionSpec
 
 from latentjax import validate
 from latentjax.config import GeneratorConfig
@@ -55,7 +54,7 @@ from latentjax.generator import Generator, random_noise, synthesis_fn
 from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import LPIPS_LAYERS, load_lpips_params, lpips, normalize_channels, vgg16_features
 from latentjax.perceptual.lpips import scaling_layer
-from latentjax.sharding import batch_mesh, replicate
+from latentjax.sharding import device_padding, map_batches, pad_rows, replicate, split_rows
 
 SPACES = ("w", "w+")
 PERCEPTUAL = ("lpips", "vgg", "none")
@@ -320,13 +319,7 @@ def w_stats(G: Generator, samples: int = 10000, seed: int = 123, chunk: int = 10
     """
     z = np.random.RandomState(seed).randn(samples, G.config.z_dim).astype(np.float32)
     chunk = min(chunk, samples)
-    ws = []
-    for start in range(0, samples, chunk):  # fixed-size chunks: one compiled mapping
-        zc = z[start : start + chunk]
-        pad = chunk - len(zc)
-        zc = np.concatenate([zc, np.repeat(zc[-1:], pad, axis=0)]) if pad else zc
-        ws.append(np.asarray(G.mapping(zc))[: chunk - pad, 0])
-    w = np.concatenate(ws).astype(np.float64)
+    w = map_batches(lambda zc: G.mapping(zc)[:, 0], z, chunk).astype(np.float64)  # one compiled mapping
     w_avg = w.mean(axis=0)
     w_std = float((np.sum((w - w_avg) ** 2) / samples) ** 0.5)
     return w_avg.astype(np.float32), w_std
@@ -361,19 +354,6 @@ def init_noise(cfg: GeneratorConfig, keys: jax.Array) -> list[jax.Array]:
     """Per-image N(0, 1) maps [N, H, W] for every noise layer (NVIDIA: randn before the first step)."""
     maps = jax.vmap(lambda k: random_noise(cfg, jax.random.fold_in(k, 0), 1))(keys)
     return [m[:, 0] for m in maps]
-
-
-def _pad_rows(a, pad: int):
-    return a if pad == 0 else jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)])
-
-
-def _place(tree, n: int):
-    """Split leaves with n rows over local devices, replicate the rest (no-op on one device)."""
-    if jax.local_device_count() == 1:
-        return tree
-    mesh = batch_mesh()
-    split, rep = NamedSharding(mesh, PartitionSpec("batch")), NamedSharding(mesh, PartitionSpec())
-    return jax.tree_util.tree_map(lambda a: jax.device_put(a, split if a.ndim and a.shape[0] == n else rep), tree)
 
 
 def _start_latents(init, w_avg: np.ndarray, n: int, k: int, cfg: GeneratorConfig) -> np.ndarray:
@@ -441,7 +421,7 @@ def project(
     w_avg, w_std = w_stats(G, config.w_avg_samples, config.w_avg_seed)
 
     # Pad the batch to a multiple of the device count; padding rows repeat the last image and are dropped.
-    pad = (-n) % jax.local_device_count()
+    pad = device_padding(n)
     n_pad = n + pad
     k = 1 if space == "w" else cfg.num_ws
     keys_p = keys
@@ -449,12 +429,12 @@ def project(
         extra = jax.vmap(lambda i: jax.random.fold_in(keys[-1], i))(jnp.arange(1, pad + 1, dtype=jnp.uint32))
         keys_p = jnp.concatenate([keys, extra])
     w0 = _start_latents(init, w_avg, n, k, cfg)  # NVIDIA: start at w_avg
-    w0 = jnp.asarray(_pad_rows(w0, pad))
+    w0 = jnp.asarray(pad_rows(w0, pad))
     params = {"w": jnp.array(w0), "noise": init_noise(cfg, keys_p) if config.optimize_noise else []}
     spec = _step_spec(G, config, config.perceptual)
     spec_mse = _step_spec(G, config, "none")
     state = ProjectState(params, spec.optimizer().init(params))
-    state, tgt_d, keys_d = _place((state, _pad_rows(jnp.asarray(tgt), pad), keys_p), n_pad)
+    state, tgt_d, keys_d = split_rows((state, pad_rows(jnp.asarray(tgt), pad), keys_p), n_pad)
 
     tfeats = jax.jit(target_features, static_argnames="spec")(lp, tgt_d, spec=spec)
     f32 = functools.partial(jnp.asarray, dtype=jnp.float32)
