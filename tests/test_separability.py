@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.svm import LinearSVC
 
+from latentjax.errors import InputError
 from latentjax.metrics import separability as sep_mod
 from latentjax.metrics.separability import (
     SeparabilityResult,
@@ -247,10 +248,12 @@ def test_jax_engine_active_rows_equals_all_rows(gaussian_attributes):
         (np.ones((8, 3)), np.full((8, 2), 1.5), r"\[0, 1\]"),
         (np.ones((8, 3)), np.full((8, 2), -0.1), r"\[0, 1\]"),
         (np.ones((3, 3)), np.full((3, 2), 0.9), "N >= 4"),
+        (np.ones((8, 3), np.complex64), np.full((8, 2), 0.9), "numeric"),
     ],
 )
 def test_bad_inputs(latents, probs, match):
-    with pytest.raises(ValueError, match=match):
+    # InputError (a ValueError): the CLI prints it as one line, exit 2
+    with pytest.raises(InputError, match=match):
         linear_separability(latents, probs)
 
 

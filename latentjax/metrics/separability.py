@@ -62,6 +62,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
+from latentjax.errors import InputError
 from latentjax.sharding import device_padding, pad_rows, split_rows
 
 ENGINES = ("sklearn", "jax")
@@ -146,16 +147,16 @@ def _validate_latents(latents) -> np.ndarray:
     x = np.asarray(latents)
     if x.ndim != 2:
         hint = " (for W+ codes pass ws[:, -1], NVIDIA's choice)" if x.ndim == 3 else ""
-        raise ValueError(f"latents must be [N, D], got shape {x.shape}{hint}")
+        raise InputError(f"latents must be [N, D], got shape {x.shape}{hint}")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"latents must be numeric, got dtype {x.dtype}")
+        raise InputError(f"latents must be numeric, got dtype {x.dtype}")
     x = x.astype(np.float64)
     if x.shape[0] < 4:
-        raise ValueError(f"need N >= 4 samples, got N = {x.shape[0]}")
+        raise InputError(f"need N >= 4 samples, got N = {x.shape[0]}")
     if x.shape[1] == 0:
-        raise ValueError("latents must have D >= 1 dimensions")
+        raise InputError("latents must have D >= 1 dimensions")
     if not np.all(np.isfinite(x)):
-        raise ValueError("latents contains NaN or inf")
+        raise InputError("latents contains NaN or inf")
     return x
 
 
@@ -165,18 +166,18 @@ def _validate_probs(probs, n: int | None) -> np.ndarray:
     if p.ndim == 1:
         p = p[:, None]
     if p.ndim != 2 or p.shape[1] == 0:
-        raise ValueError(f"probs must be [N, A] with A >= 1, got shape {np.shape(probs)}")
+        raise InputError(f"probs must be [N, A] with A >= 1, got shape {np.shape(probs)}")
     if n is not None and p.shape[0] != n:
-        raise ValueError(f"probs must be [N, A] with N = {n} (the latents' rows), got shape {np.shape(probs)}")
+        raise InputError(f"probs must be [N, A] with N = {n} (the latents' rows), got shape {np.shape(probs)}")
     if n is None and p.shape[0] < 4:
-        raise ValueError(f"need N >= 4 samples, got N = {p.shape[0]}")
+        raise InputError(f"need N >= 4 samples, got N = {p.shape[0]}")
     if not (p.dtype == bool or np.issubdtype(p.dtype, np.floating) or np.issubdtype(p.dtype, np.integer)):
-        raise ValueError(f"probs must be probabilities or bool labels, got dtype {p.dtype}")
+        raise InputError(f"probs must be probabilities or bool labels, got dtype {p.dtype}")
     p = p.astype(np.float64)
     if not np.all(np.isfinite(p)):
-        raise ValueError("probs contains NaN or inf")
+        raise InputError("probs contains NaN or inf")
     if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"probs must lie in [0, 1], got range [{p.min():g}, {p.max():g}]")
+        raise InputError(f"probs must lie in [0, 1], got range [{p.min():g}, {p.max():g}]")
     return p
 
 
@@ -496,21 +497,21 @@ def linear_separability(
     relative gradient norm (default 50 / 1e-5) for "jax". attributes: A names, kept in the result.
     """
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
     if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        raise InputError(f"loss must be one of {LOSSES}, got {loss!r}")
     if not C > 0:
-        raise ValueError(f"C must be > 0, got {C}")
+        raise InputError(f"C must be > 0, got {C}")
     x = _validate_latents(latents)
     p = _validate_probs(probs, x.shape[0])
     if attributes is not None:
         attributes = tuple(str(s) for s in attributes)
         if len(attributes) != p.shape[1]:
-            raise ValueError(f"{len(attributes)} attribute names for A = {p.shape[1]} attributes")
+            raise InputError(f"{len(attributes)} attribute names for A = {p.shape[1]} attributes")
     max_iter = DEFAULT_MAX_ITER[engine] if max_iter is None else int(max_iter)
     tol = DEFAULT_TOL[engine] if tol is None else float(tol)
     if max_iter < 1 or not tol > 0:
-        raise ValueError(f"need max_iter >= 1 and tol > 0, got {max_iter}, {tol}")
+        raise InputError(f"need max_iter >= 1 and tol > 0, got {max_iter}, {tol}")
 
     idx = confident_subset(p, keep_fraction)  # [A, K]
     labels = p > 0.5  # NVIDIA's argmax: p == 0.5 -> class 0
