@@ -412,6 +412,9 @@ def project(
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     cfg = G.config
+    if config.optimize_noise and not G.noise_shapes:
+        # StyleGAN3 has no noise inputs: nothing to optimise, so the noise regulariser is skipped, not faked.
+        config = dataclasses.replace(config, optimize_noise=False)
     tgt = check_targets(targets, cfg)
     n = len(tgt)
     if config.perceptual != "none" and cfg.img_channels not in (1, 3):
