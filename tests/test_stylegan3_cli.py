@@ -83,7 +83,7 @@ def test_generate_translate_rotate_cli(G, tmp_path):
 
 
 def test_translate_on_other_arch_is_a_clear_error(capsys):
-    assert main(["generate", "-m", "toyfaces-sg2", "--seeds", "0", "--rotate", "5", "--outdir", "/nonexistent"]) == 1
+    assert main(["generate", "-m", "toyfaces-sg2", "--seeds", "0", "--rotate", "5", "--outdir", "/nonexistent"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "StyleGAN3" in err and "stylegan2" in err and len(err.splitlines()) == 1
 
