@@ -13,9 +13,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +24,7 @@ from latentjax.metrics.dci import dci
 from latentjax.metrics.ppl import perceptual_path_length
 from latentjax.metrics.sample import sample_labelled
 from latentjax.metrics.separability import linear_separability
+from latentjax.report import finish, header, provenance, write
 
 SPACES = ("z", "w")
 
@@ -97,10 +96,8 @@ def markdown(r: dict) -> str:
     sep, ppl, sc = r["separability"], r["ppl"], r["scores"]
     attrs = list(sc["z"]["auc"])
     lines = [
-        "# Disentanglement metrics on toyfaces",
-        "",
-        f"`python3 scripts/metrics_report.py --n-sep {a['n_sep']} --n-ppl {a['n_ppl']} --n-scores {a['n_scores']} "
-        f"--seed {a['seed']}` on `{a['model']}` (truncation psi 1, stored noise for classification).",
+        *header("Disentanglement metrics on toyfaces", r["provenance"]),
+        f"On `{a['model']}`: truncation psi 1, stored noise for classification.",
         "",
         f"## Linear separability (StyleGAN Sec. 4.2; NVIDIA's protocol, {a['n_sep']} samples, lower is better)",
         "",
@@ -214,6 +211,7 @@ def main(argv=None) -> int:
     def log(msg):
         print(msg, flush=True)
 
+    prov = provenance("metrics_report.py", argv, models=[args.model], classifier="toyfaces")
     G, clf = latentjax.load_generator(args.model), latentjax.load_classifier("toyfaces")
     report = {"args": vars(args)}
     t0 = time.perf_counter()
@@ -222,10 +220,8 @@ def main(argv=None) -> int:
     report["scores"] = scores_section(G, clf, args.n_scores, args.seed + 1, log)
     report["seconds"] = time.perf_counter() - t0
     report["conclusion"] = conclusion(report)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=1))
-    out.write_text(markdown(report))
+    report["provenance"] = finish(prov)
+    out = write(args.out, markdown(report), report)
     log(f"wrote {out} ({report['seconds'] / 60:.1f} min)")
     return 0
 

@@ -16,10 +16,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -28,6 +26,7 @@ import latentjax
 from latentjax import toyfaces
 from latentjax.latent import layer_set, style_mix
 from latentjax.projector import ProjectConfig, evaluate, project, w_stats
+from latentjax.report import finish, header, provenance, write
 
 
 def psnr(images: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -103,6 +102,7 @@ def main(argv=None) -> int:
     def log(msg):
         print(msg, flush=True)
 
+    prov = provenance("projection_report.py", argv, models=[args.model], classifier="toyfaces")
     G = latentjax.load_generator(args.model)
     clf = latentjax.load_classifier("toyfaces")
     config = ProjectConfig()
@@ -150,26 +150,21 @@ def main(argv=None) -> int:
             rendered[mode]["agreement" + which] = agree
             rendered[mode]["per_attribute" + which] = per
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=1))
-    out.write_text(markdown(report))
-    log(f"wrote {out}")
+    report["provenance"] = finish(prov)
+    log(f"wrote {write(args.out, markdown(report), report)}")
     return 0
 
 
 def markdown(r: dict) -> str:
     n, nf, steps = r["n"], r["n_faces"], r["steps"]
     lines = [
-        "# Projection on toyfaces",
-        "",
-        f"`python3 scripts/projection_report.py --n {n} --n-faces {nf} --steps {steps} --seed {r['seed']}` "
-        f"on `{r['model']}`, "
+        *header("Projection on toyfaces", r["provenance"]),
+        f"On `{r['model']}`: {n} + {n} generated targets and {nf} rendered faces, {steps} steps, seed {r['seed']}; "
         "NVIDIA's projector defaults (LPIPS, noise maps optimised and regularised, Adam lr 0.1 with ramps). "
         '"W then W+": half the steps in W, then half in W+ started from that solution. PSNR on the [-1, 1] '
         f"scale; LPIPS at 64x64. All {2 * n + nf} targets are projected in one batch per row, the +MSE row "
         f"projects the {nf} rendered faces alone (wall "
-        f"{', '.join(f'{m} {t / 60:.1f} min' for m, t in r['seconds'].items())} on 2 CPU cores). "
+        f"{', '.join(f'{m} {t / 60:.1f} min' for m, t in r['seconds'].items())}). "
         "*optimised noise*: the projection itself; *stored noise*: the saved latent "
         "rendered with the model's stored noise maps, as `latentjax generate --ws` shows it.",
         "",
