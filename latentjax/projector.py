@@ -84,6 +84,10 @@ class ProjectConfig:
     mse_steps: int = 0  # paper 001: the first mse_steps steps use pixel MSE only, then the perceptual loss
     loss_resolution: int = 256  # perceptual loss on images area-downsampled to this when larger (NVIDIA)
     record_every: int = 0  # keep w every k steps (and the last) for progress videos; 0 = none
+    # Images per forward/backward pass inside a step (the gradient is the same, only memory changes):
+    # None = automatic (`micro_batch_size`: whole batch up to 256^2, one image at a time at 1024^2),
+    # 0 = the whole batch in one pass.
+    micro_batch: int | None = None
 
     def __post_init__(self):
         positive = ("initial_learning_rate", "lr_rampdown_length", "lr_rampup_length", "noise_ramp_length")
@@ -110,6 +114,8 @@ class ProjectConfig:
                 raise ValueError(f"ProjectConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.loss_resolution < 1:
             raise ValueError(f"ProjectConfig.loss_resolution must be >= 1, got {self.loss_resolution}")
+        if self.micro_batch is not None and self.micro_batch < 0:
+            raise ValueError(f"ProjectConfig.micro_batch must be None (automatic) or >= 0, got {self.micro_batch}")
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ class StepSpec:
     beta1: float
     beta2: float
     adam_eps: float
+    micro_batch: int = 0  # rows of the (per-process) batch per forward/backward pass; 0 = all at once
 
     def optimizer(self) -> optax.GradientTransformation:
         # Adam without the lr: the scheduled lr multiplies the update in `project_step`.
@@ -260,6 +267,61 @@ def _synthesize(variables: dict, w: jax.Array, noise: list, gcfg: GeneratorConfi
     return synthesis_fn(variables, ws, list(noise) or [None] * len(gcfg.noise_resolutions), cfg=gcfg)
 
 
+def micro_batch_size(n: int, resolution: int, requested: int | None, devices: int = 1) -> int:
+    """Rows per forward/backward pass for a (padded) batch of n rows split over `devices`.
+
+    requested: None = automatic, 0 = the whole batch, k = at most k rows. The result divides n and is a
+    multiple of `devices` (every pass keeps every device busy). Automatic: at most 2^20 pixels per
+    pass (one 1024^2 image, sixteen 256^2 ones): the activations a backward pass keeps are ~20 GB
+    for 8 images at 1024^2 (BENCHMARKS.md "Projection memory"), and one image per pass costs no
+    time per image on CPU.
+    """
+    if requested is None:
+        requested = max(1, (1 << 20) // (resolution * resolution))
+    if requested == 0 or requested >= n:
+        return n
+    per_device, most = n // devices, max(1, requested // devices)  # rows per device per pass: <= most
+    chunks = next(c for c in range(1, per_device + 1) if per_device % c == 0 and per_device // c <= most)
+    return n // chunks
+
+
+def per_image_loss_and_grad(losses: Callable, per_image: tuple, micro_batch: int = 0) -> tuple[jax.Array, dict]:
+    """(loss [n], d sum(loss) / d per_image[0]) for losses(*per_image) -> [n], where row i of the
+    loss depends only on row i of every leaf of per_image (each [n, ...]; the first is the params).
+
+    micro_batch = k (dividing n, 0 < k < n): the n rows go through forward and backward k at a
+    time in a `lax.map`, so a pass keeps the activations of k images, not n: the same gradient (each
+    image's gradient involves only its own rows), a fraction of the memory. Pass c holds rows c,
+    c + n/k, c + 2n/k, ...: with the batch sharded over devices in blocks, every pass spans every
+    device. (StyleGAN3 normalises the styles over the batch, official behaviour: there a pass's
+    images depend on their pass-mates at the 1e-6 level, as they depend on batch-mates without it.)
+    """
+
+    def value_and_grad(args):
+        def total(params):
+            loss = losses(params, *args[1:])
+            return jnp.sum(loss), loss  # a sum: image i's gradient is d loss_i only
+
+        (_, loss), grads = jax.value_and_grad(total, has_aux=True)(args[0])
+        return loss, grads
+
+    n = jax.tree_util.tree_leaves(per_image)[0].shape[0]
+    if not micro_batch or micro_batch >= n:
+        return value_and_grad(per_image)
+    if n % micro_batch:
+        raise ValueError(f"micro_batch {micro_batch} must divide the batch {n}")
+    chunks = n // micro_batch
+
+    def split(a):  # [n, ...] -> [chunks, micro_batch, ...], pass c = rows c, c + chunks, ...
+        return a.reshape(micro_batch, chunks, *a.shape[1:]).swapaxes(0, 1)
+
+    def merge(a):
+        return a.swapaxes(0, 1).reshape(n, *a.shape[2:])
+
+    loss, grads = jax.lax.map(value_and_grad, jax.tree_util.tree_map(split, per_image))
+    return merge(loss), jax.tree_util.tree_map(merge, grads)
+
+
 @functools.partial(jax.jit, static_argnames=("spec",))
 def project_step(
     state: ProjectState,
@@ -282,16 +344,16 @@ def project_step(
     step: int32; lr, w_noise_scale: float32; weights: {"perceptual", "mse", "reg"} float32.
     """
 
-    def total(params):
+    def losses(params, targets, tfeats, keys):
         w = params["w"]
         eps = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, step), w.shape[1:], jnp.float32))(keys)
         images = _synthesize(variables, w + w_noise_scale * eps, params["noise"], spec.gcfg)
         loss = image_losses(lpips_params, images, targets, tfeats, weights, spec=spec)
         if spec.optimize_noise:
             loss = loss + weights["reg"] * noise_regularization(params["noise"])
-        return jnp.sum(loss), loss  # a sum: image n's gradient is d loss_n only
+        return loss
 
-    (_, loss), grads = jax.value_and_grad(total, has_aux=True)(state.params)
+    loss, grads = per_image_loss_and_grad(losses, (state.params, targets, tfeats, keys), spec.micro_batch)
     with jax.numpy_dtype_promotion("standard"):  # optax's bias correction mixes int32 counts and floats
         updates, opt_state = spec.optimizer().update(grads, state.opt_state, state.params)
     params = jax.tree_util.tree_map(lambda p, u: p - lr * u, state.params, updates)
@@ -374,7 +436,7 @@ def _start_latents(init, w_avg: np.ndarray, n: int, k: int, cfg: GeneratorConfig
     return np.broadcast_to(a, (n, k, cfg.w_dim)).copy()
 
 
-def _step_spec(G: Generator, config: ProjectConfig, perceptual: str) -> StepSpec:
+def _step_spec(G: Generator, config: ProjectConfig, perceptual: str, micro_batch: int = 0) -> StepSpec:
     return StepSpec(
         gcfg=G.config,
         optimize_noise=config.optimize_noise,
@@ -384,6 +446,7 @@ def _step_spec(G: Generator, config: ProjectConfig, perceptual: str) -> StepSpec
         beta1=config.beta1,
         beta2=config.beta2,
         adam_eps=config.adam_eps,
+        micro_batch=micro_batch,
     )
 
 
@@ -434,8 +497,9 @@ def project(
     w0 = _start_latents(init, w_avg, n, k, cfg)  # NVIDIA: start at w_avg
     w0 = jnp.asarray(pad_rows(w0, pad))
     params = {"w": jnp.array(w0), "noise": init_noise(cfg, keys_p) if config.optimize_noise else []}
-    spec = _step_spec(G, config, config.perceptual)
-    spec_mse = _step_spec(G, config, "none")
+    mb = micro_batch_size(n_pad, cfg.resolution, config.micro_batch, jax.local_device_count())
+    spec = _step_spec(G, config, config.perceptual, mb)
+    spec_mse = _step_spec(G, config, "none", mb)
     state = ProjectState(params, spec.optimizer().init(params))
     state, tgt_d, keys_d = split_rows((state, pad_rows(jnp.asarray(tgt), pad), keys_p), n_pad)
 

@@ -14,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import DATA, load_cached
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from latentjax.cli import main
@@ -22,14 +24,17 @@ from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips, vgg_feature_distance
 from latentjax.projector import (
     ProjectConfig,
+    ProjectState,
     StepSpec,
     evaluate,
     image_keys,
     init_noise,
+    micro_batch_size,
     noise_regularization,
     normalize_noise,
     perceptual_distance,
     project,
+    project_step,
     schedule,
     target_features,
     w_stats,
@@ -107,6 +112,47 @@ def test_w_stats_is_nvidias_formula(tiny_sg2):
     w = np.asarray(tiny_sg2.mapping(z))[:, 0]
     np.testing.assert_allclose(w_avg, w.mean(0), atol=1e-5)
     assert w_std == pytest.approx((np.sum((w - w.mean(0)) ** 2) / 300) ** 0.5, rel=1e-5)
+
+
+@given(
+    st.integers(1, 12),
+    st.sampled_from([1, 2, 4]),
+    st.sampled_from([None, 0, 1, 2, 3, 5, 16]),
+    st.sampled_from([64, 256, 1024]),
+)
+def test_micro_batch_size_divides_the_batch_and_keeps_every_device_busy(per_device, devices, requested, res):
+    n = per_device * devices
+    m = micro_batch_size(n, res, requested, devices)
+    assert n % m == 0 and m % devices == 0
+    want = max(1, (1 << 20) // res**2) if requested is None else requested or n  # None: 2^20 pixels per pass
+    assert m <= max(want, devices)  # one row per device is the least a pass can hold
+    if want >= n:
+        assert m == n
+
+
+def test_micro_batched_step_has_the_same_loss_and_gradient(tiny_sg2, latents):
+    """One projector step, 4 images: in one pass and two at a time (rows 0, 2 then 1, 3): the same loss and
+    the same gradient (Adam's first moment after one step is (1 - beta1) * grad)."""
+    cfg, n = tiny_sg2.config, 4
+    keys = image_keys(KEY, n)
+    params = {"w": jnp.asarray(latents[0]) + 0.1, "noise": init_noise(cfg, keys)}
+    lp = load_lpips_params()
+    f32 = np.float32
+    out = []
+    for mb in (0, 2):
+        # perceptual "vgg" at relu1_2: target features to split too, two convs to compile
+        spec = StepSpec(cfg, True, "vgg", "relu1_2", 256, 0.9, 0.999, 1e-8, micro_batch=mb)
+        state = ProjectState(params, spec.optimizer().init(params))
+        tfeats = target_features(lp, jnp.asarray(latents[1]), spec=spec)
+        weights = {"perceptual": f32(1), "mse": f32(0.5), "reg": f32(1e5)}
+        new, loss = project_step(
+            state, tiny_sg2.variables, lp, latents[1], tfeats, keys, 3, f32(0.05), f32(0.2), weights, spec=spec
+        )
+        out.append((loss, new.opt_state.mu))
+    for loss, mu in out[1:]:
+        np.testing.assert_allclose(loss, out[0][0], rtol=1e-5)
+        for a, b in zip(jax.tree_util.tree_leaves(mu), jax.tree_util.tree_leaves(out[0][1])):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 * float(np.abs(b).max()))
 
 
 # ---- projection ------------------------------------------------------------------------------------
