@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latentjax.classifier import Classifier
-from latentjax.generator import NOISE_MODES, Generator, random_noise
+from latentjax.generator import Generator, check_noise_mode, random_noise
 from latentjax.io import atomic_write_file, dir_lock
 from latentjax.media import to_uint8
 from latentjax.ops.resample import resize_images
@@ -92,8 +92,7 @@ class SampleConfig:
             raise ValueError(f"psi must be finite, got {self.psi!r}")
         object.__setattr__(self, "psi", float(self.psi))
         object.__setattr__(self, "save_ws", bool(self.save_ws))
-        if self.noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {self.noise_mode!r}")
+        check_noise_mode(self.noise_mode)
 
     @property
     def num_shards(self) -> int:

@@ -14,7 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from latentjax import validate
-from latentjax.latent import layer_mask, layer_set
+from latentjax.latent import layer_mask, resolve_layers
+from latentjax.latent_types import direction_for_ws
 
 
 def _strength(strength, x: jax.Array) -> jax.Array:
@@ -33,30 +34,35 @@ def shift(latents: jax.Array, direction: jax.Array, strength) -> jax.Array:
 Layers = Sequence[int] | Sequence[str] | int | str | None  # see `edit`
 
 
-def edit(ws: jax.Array, direction: jax.Array, strength, layers: Layers = None) -> jax.Array:
+def edit(ws: jax.Array, direction: jax.Array, strength, layers: Layers = None, per_code: bool = False) -> jax.Array:
     """ws + strength * direction on `layers` only; other rows are returned bit-exactly.
 
-    ws: [N, num_ws, w_dim]; direction: [w_dim] (same on every layer) or [num_ws, w_dim];
-    strength: scalar or [N]. layers: None (all), a group name for `layer_set` ("coarse",
-    "middle", "fine", or a tuple of names), a list of rows, or an int k (rows >= k, as
-    `style_mix`). StyleGAN-Encoder's layer-range edit (paper 000 Sec. 2: w' on the 4^2-64^2
-    blocks, w above) is layers=range(10).
+    ws: [N, num_ws, w_dim]; direction: [w_dim] (same on every layer) or [num_ws, w_dim] (one per
+    layer); with per_code=True, [N, w_dim]: one W direction per code, on every layer. Without it a
+    [N, w_dim] direction is refused with that hint (unless N == num_ws: then it is the per-layer form;
+    `latent_types.direction_for_ws` is the rule).
+    strength: scalar or [N]. layers: None (all) or a spec for `latent.resolve_layers`: a group
+    name ("coarse", "middle", "fine", "coarse,middle" or a tuple of names), rows ("0-3" or a list),
+    or an int k (rows >= k, as `style_mix`). StyleGAN-Encoder's layer-range edit (paper 000 Sec. 2:
+    w' on the 4^2-64^2 blocks, w above) is layers=range(10).
     """
     ws = validate.real_array(ws, "ws", ("N", "num_ws", "w_dim"))
-    num_ws = ws.shape[1]
-    # [1, w_dim] or a z-sized vector would broadcast or fail deep inside: only the two documented forms.
-    direction = validate.edit_direction(direction, num_ws, ws.shape[2])
-    d = jnp.broadcast_to(jnp.asarray(direction, ws.dtype), ws.shape[1:])
+    n, num_ws, w_dim = ws.shape
+    if per_code:
+        direction = validate.real_array(direction, "direction", (n, w_dim))
+    else:
+        # [1, w_dim] or a z-sized vector would broadcast or fail deep inside: only the two documented forms.
+        try:
+            direction = validate.edit_direction(direction, num_ws, w_dim)
+        except validate.InputError as e:
+            if np.ndim(direction) == 2 and np.shape(direction)[0] == n != num_ws:
+                raise validate.InputError(f"{e}; for one W direction per code [N, w_dim] pass per_code=True") from None
+            raise
+    d = jnp.asarray(direction_for_ws(direction, ws.shape, per_code), ws.dtype)  # [1 | N, 1 | num_ws, w_dim]
     edited = ws + _strength(strength, ws) * d
     if layers is None:
         return edited
-    named = isinstance(layers, str) or (isinstance(layers, (list, tuple)) and all(isinstance(g, str) for g in layers))
-    if named and layers:
-        rows = layer_set(layers, num_ws)
-    elif isinstance(layers, (int, np.integer)) and not isinstance(layers, bool):
-        rows = validate.integer(layers, "layers", lo=0, hi=num_ws)
-    else:
-        rows = validate.layer_rows(layers, num_ws)  # rows the model lacks would silently edit nothing
+    rows = resolve_layers(layers, num_ws)  # rows the model lacks would silently edit nothing: refused
     return jnp.where(layer_mask(num_ws, rows)[None, :, None], edited, ws)
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latentjax.generator import Generator
-from latentjax.latent import broadcast_ws, interpolation_path, layer_set, style_mix
+from latentjax.latent import broadcast_ws, interpolation_path, resolve_layers, style_mix
 from latentjax.media import make_grid, to_uint8
 from latentjax.noise import noise_for, std_map
 from latentjax.render import iter_batches
@@ -25,28 +25,6 @@ from latentjax.seeds import z_from_seeds
 def seeds_to_ws(G: Generator, seeds: Sequence[int], psi: float = 1.0, cutoff: int | None = None) -> np.ndarray:
     """NVIDIA's seed -> z, then mapping with truncation: [len(seeds), num_ws, w_dim] float32."""
     return np.asarray(G.mapping(z_from_seeds(list(seeds), G.config.z_dim), psi, cutoff))
-
-
-def resolve_layers(spec: str | Sequence[int], num_ws: int) -> list[int]:
-    """'coarse' | 'middle' | 'fine' | 'all' | 'coarse,middle' | '0-3' | '0,1,5' -> sorted row indices."""
-    if not isinstance(spec, str):
-        rows = sorted({int(i) for i in spec})
-    else:
-        names = [s.strip() for s in spec.split(",") if s.strip()]
-        if names and all(n.isalpha() for n in names):
-            rows = list(layer_set(tuple(names), num_ws))
-        else:
-            rows = []
-            for part in names:
-                lo, _, hi = part.partition("-")
-                if not (lo.isdigit() and (hi == "" or hi.isdigit())):
-                    raise ValueError(f"bad layer spec {spec!r}: use coarse/middle/fine/all or rows like 0-3,8")
-                rows.extend(range(int(lo), int(hi or lo) + 1))
-            rows = sorted(set(rows))
-    bad = [r for r in rows if not 0 <= r < num_ws]
-    if bad:
-        raise ValueError(f"layers {bad} out of range: this generator has {num_ws} W+ rows")
-    return rows
 
 
 Progress = Callable[[str], None] | None  # told what is about to run ("rendering 25 images (compiling…)")
@@ -171,7 +149,7 @@ def edited_ws(G: Generator, direction, strengths: Sequence[float], z=None, ws=No
     rows = layers if layers is not None else (list(direction.layers) if direction.layers is not None else None)
     vec = direction.vector
     if layers is not None:
-        rows = validate.layer_rows(list(rows), cfg.num_ws)
+        rows = resolve_layers(rows, cfg.num_ws)
     if vec.ndim == 2 and rows is not None:  # per-layer W+ direction given for its layers only
         if len(rows) != len(vec):
             raise validate.InputError(f"layers: the per-layer direction has {len(vec)} rows, {len(rows)} layers given")

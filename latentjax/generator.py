@@ -17,7 +17,27 @@ from latentjax.config import GeneratorConfig
 from latentjax.nets.network import GeneratorNet
 from latentjax.sharding import replicate, run_sharded
 
+# Noise modes of synthesis, the one decoder for all callers (generate, sampling, PPL, figures):
+# "const" the maps stored with the model (official noise_mode='const'), "random" fresh N(0, 1) maps
+# (official randomize_noise), "none" zeros.
 NOISE_MODES = ("const", "random", "none")
+
+
+def check_noise_mode(noise_mode: str) -> str:
+    """`noise_mode` if it is one of NOISE_MODES, else a ValueError naming them."""
+    if noise_mode not in NOISE_MODES:
+        raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+    return noise_mode
+
+
+def noise_inputs(noise_resolutions: Sequence[int], noise_mode: str, random_maps) -> list:
+    """Per-layer noise for `synthesis_fn` in a mode: "random" -> random_maps() (a list of [N|1, H, W]
+    maps, drawn only in this mode), "none" -> zeros [1, H, W], "const" -> None (the stored map)."""
+    if check_noise_mode(noise_mode) == "random":
+        return list(random_maps())
+    if noise_mode == "none":
+        return [jnp.zeros((1, r, r), jnp.float32) for r in noise_resolutions]
+    return [None] * len(noise_resolutions)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
@@ -128,18 +148,12 @@ class Generator:
         """`synthesis` for ws already validated (G(z) skips re-checking its own mapping output)."""
         cfg = self.config
         n = ws.shape[0]
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         num = len(cfg.noise_resolutions)
-        if noise_mode == "random":
-            if key is None:
-                key = jax.random.fold_in(jax.random.key(0x5EED), self._random_calls)
-                self._random_calls += 1
-            base = random_noise(cfg, key, n)
-        elif noise_mode == "none":
-            base = [jnp.zeros((1, r, r), jnp.float32) for r in cfg.noise_resolutions]
-        else:
-            base = [None] * num
+        check_noise_mode(noise_mode)
+        if noise_mode == "random" and key is None:
+            key = jax.random.fold_in(jax.random.key(0x5EED), self._random_calls)
+            self._random_calls += 1
+        base = noise_inputs(cfg.noise_resolutions, noise_mode, lambda: random_noise(cfg, key, n))
         if noise is not None:
             if len(noise) != num:
                 raise validate.InputError(f"noise: expected a list of {num} layers (noise_shapes), got {len(noise)}")

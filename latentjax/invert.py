@@ -36,6 +36,7 @@ import numpy as np
 
 from latentjax.errors import InputError, MissingExtraError
 from latentjax.generator import Generator
+from latentjax.latent_types import check_space
 from latentjax.projector import SPACES, ProjectConfig
 
 # W+ with a pixel term: reports/projection.md's best setting for faces the generator never made
@@ -281,8 +282,7 @@ def invert(
     from latentjax.perceptual import load_lpips_params
     from latentjax.projector import evaluate, image_keys, project
 
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {SPACES}, got {space!r}")
+    check_space(space, SPACES)
     if not (isinstance(steps, int) and steps >= 1):
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     if not (isinstance(batch, int) and batch >= 1):

@@ -59,6 +59,31 @@ def write_tree_dir(out: str | os.PathLike, tree, meta: dict, overwrite: bool = F
     return out
 
 
+def to_jsonable(x):
+    """Dataclasses / dicts / sequences / numpy arrays and scalars -> plain JSON values (nested)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x):
+        return {f.name: to_jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): to_jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [to_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+        return np.asarray(x).tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def write_json(path: str | os.PathLike, payload) -> Path:
+    """`to_jsonable(payload)` as indented JSON at `path` (parent folders made), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(to_jsonable(payload), indent=1).encode()
+    return atomic_write_file(path, lambda f: f.write(text))
+
+
 def read_config_json(p: Path, fmt: str) -> dict:
     """p / config.json as a dict whose "format" is `fmt`; LoadError naming the problem otherwise."""
     try:

@@ -1,5 +1,5 @@
 """Pure operations on latents: truncation, W -> W+ broadcast, style mixing, interpolation,
-layer groups.
+layer groups and the one layer-spec decoder (`resolve_layers`).
 
 Shapes: z: [N, z_dim], w: [N, w_dim], ws (W+): [N, num_ws, w_dim], w_avg: [w_dim].
 """
@@ -10,6 +10,9 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from latentjax.errors import InputError
 
 
 def broadcast_ws(w: jax.Array, num_ws: int) -> jax.Array:
@@ -159,3 +162,41 @@ def layer_set(name: str | Sequence[str], num_ws: int) -> tuple[int, ...]:
     resolution (a 32x32 generator has num_ws 8: no fine rows). Feeds `layer_mask`, `style_mix`.
     """
     return select_resolutions(ws_resolutions(num_ws), name)
+
+
+def resolve_layers(spec, num_ws: int) -> list[int]:
+    """The one decoder of layer specs (CLI --layers, `edit`, figures, the studio): sorted, distinct W+ rows.
+
+    spec: a group name or names for `layer_set` ("coarse", "middle", "fine", "all", "none"; joined as
+    "coarse,middle" or a sequence ("coarse", "fine")); rows as text ("0-3", "0,1,5", "0-3,8") or a
+    sequence of ints; or an int k, the crossover rows >= k (as `style_mix` and NVIDIA's scripts).
+    ValueError naming the spec for unknown names, bad text, non-integer rows or rows the model lacks.
+    """
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        if not 0 <= spec <= num_ws:
+            raise InputError(f"layers: crossover {int(spec)} out of range: this generator has {num_ws} W+ rows")
+        return list(range(int(spec), num_ws))
+    if isinstance(spec, str):
+        parts = [s.strip() for s in spec.split(",") if s.strip()]
+        if parts and all(p.isalpha() for p in parts):
+            return list(layer_set(tuple(parts), num_ws))
+        rows = []
+        for part in parts:
+            lo, _, hi = part.partition("-")
+            if not (lo.isdigit() and (hi == "" or hi.isdigit())):
+                raise InputError(f"bad layer spec {spec!r}: use coarse/middle/fine/all or rows like 0-3,8")
+            rows.extend(range(int(lo), int(hi or lo) + 1))
+    elif isinstance(spec, (Sequence, np.ndarray, range)):
+        if len(spec) and all(isinstance(g, str) for g in spec):
+            return list(layer_set(tuple(spec), num_ws))
+        rows = list(spec)
+        wrong = [r for r in rows if isinstance(r, bool) or not isinstance(r, (int, np.integer))]
+        if wrong:
+            raise InputError(f"layers: expected integer W+ rows, got {wrong[0]!r}")
+    else:
+        raise InputError(f"layers: expected a layer spec (name, rows or int), got {type(spec).__name__} {spec!r}"[:200])
+    rows = sorted({int(r) for r in rows})
+    bad = [r for r in rows if not 0 <= r < num_ws]
+    if bad:
+        raise InputError(f"layers: rows {bad} do not exist; this generator has W+ rows 0..{num_ws - 1}")
+    return rows

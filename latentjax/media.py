@@ -77,3 +77,19 @@ def save_gif(path: str | os.PathLike, frames: np.ndarray, frame_ms: int = 80, pi
     path = Path(path)
     imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=frame_ms, loop=0)
     return path
+
+
+def save_loop(path: str | os.PathLike, frames: np.ndarray, frame_ms: int = 80) -> tuple[Path, int]:
+    """uint8 frames [T, H, W, C] played forwards then back (so a path loops without a jump) as `path`:
+    .gif (Pillow) or .mp4 (imageio + ffmpeg). Returns (path, frames the file holds: Pillow merges
+    identical consecutive GIF frames)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".gif":
+        save_gif(path, frames, frame_ms, pingpong=True)
+        with Image.open(path) as im:
+            return path, im.n_frames
+    if suffix != ".mp4":
+        raise ValueError(f"{path}: an animation is .gif or .mp4")
+    seq = np.concatenate([frames, frames[-2:0:-1]])
+    return save_animation(path, seq, fps=max(1, round(1000 / frame_ms))), len(seq)

@@ -51,12 +51,13 @@ import optax
 from latentjax import validate
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise, synthesis_fn
+from latentjax.latent_types import MAPPED, W, check_space
 from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import LPIPS_LAYERS, load_lpips_params, lpips, normalize_channels, vgg16_features
 from latentjax.perceptual.lpips import scaling_layer
 from latentjax.sharding import device_padding, map_batches, pad_rows, replicate, split_rows
 
-SPACES = ("w", "w+")
+SPACES = MAPPED  # W (NVIDIA's projector) or W+ (every row free): latent_types' vocabulary
 PERCEPTUAL = ("lpips", "vgg", "none")
 DEFAULT_SEED = 303  # NVIDIA's projector --seed default
 
@@ -470,8 +471,7 @@ def project(
     "w"), e.g. a W projection's `ws` to refine it in W+ (`project_w_then_w_plus`).
     Raises ValueError on bad targets / arguments, FloatingPointError if the loss stops being finite.
     """
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {SPACES}, got {space!r}")
+    check_space(space, SPACES)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     cfg = G.config
@@ -489,7 +489,7 @@ def project(
     # Pad the batch to a multiple of the device count; padding rows repeat the last image and are dropped.
     pad = device_padding(n)
     n_pad = n + pad
-    k = 1 if space == "w" else cfg.num_ws
+    k = 1 if space == W else cfg.num_ws
     keys_p = keys
     if pad:
         extra = jax.vmap(lambda i: jax.random.fold_in(keys[-1], i))(jnp.arange(1, pad + 1, dtype=jnp.uint32))
@@ -565,7 +565,7 @@ def project(
         hist_ws = np.ascontiguousarray(np.broadcast_to(hw, (*hw.shape[:2], cfg.num_ws, cfg.w_dim)))
     return ProjectionResult(
         ws=ws,
-        w=w[:, 0] if space == "w" else None,
+        w=w[:, 0] if space == W else None,
         noise=[np.asarray(m)[:n] for m in noise] if config.optimize_noise else None,
         images=np.asarray(images)[:n],
         loss=history,

@@ -10,6 +10,7 @@ import numpy as np
 from latentjax import validate
 from latentjax.generator import Generator
 from latentjax.latent import broadcast_ws
+from latentjax.sharding import iter_padded
 
 
 def load_ws(path: str, G: Generator) -> np.ndarray:
@@ -50,10 +51,6 @@ def iter_batches(
     random noise comes from fold_in(key, first_batch + i): a process rendering batches from
     `first_batch` on draws the same noise as one process rendering them all.
     """
-    for i, start in enumerate(range(0, len(ws), batch), start=first_batch):
-        chunk = ws[start : start + batch]
-        n = len(chunk)
-        if n < batch:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - n, axis=0)])
+    for i, (n, chunk) in enumerate(iter_padded(ws, batch), start=first_batch):
         k = None if key is None else jax.random.fold_in(key, i)
         yield np.asarray(G.synthesis(chunk, noise_mode=noise_mode, key=k))[:n]

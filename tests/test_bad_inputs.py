@@ -127,7 +127,7 @@ def test_edit_layers_flag_naming_rows_the_model_lacks(model, tmp_path, capsys):
     d = save_direction(tmp_path / "d.npz", Direction(np.ones(8, np.float32), "w"))
     out = tmp_path / "out"
     code, _, err = run(["edit", "--model", model, "--direction", d, "--layers", "4-9", "--outdir", out], capsys)
-    refused(code, err, "layers [6, 7, 8, 9] out of range")
+    refused(code, err, "layers: rows [6, 7, 8, 9] do not exist")
     assert not out.exists()
 
 

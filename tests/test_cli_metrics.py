@@ -45,7 +45,7 @@ def test_separability_exact_labels_both_engines(tmp_path, capsys):
     # the CLI's rows are latentjax sample's rows: z of (seed 0, i), labelled by the toy world
     z = np.asarray(row_latents(0, np.arange(600), 64))
     exact = np.stack([np.asarray(v) for v in labels_of(z).values()], axis=1)
-    assert scores["sklearn"] == pytest.approx(linear_separability(z, exact).score, rel=1e-6)
+    assert scores["sklearn"] == pytest.approx(linear_separability(z, exact, engine="sklearn").score, rel=1e-6)
 
 
 def test_exact_labels_refused_off_the_toy_world(capsys):

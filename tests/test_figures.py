@@ -8,8 +8,8 @@ from conftest import DATA, load_cached
 from PIL import Image
 
 from latentjax.cli import main
-from latentjax.figures import interpolation_frames, noise_figure, resolve_layers, seeds_to_ws, style_mixing_grid
-from latentjax.latent import style_mix
+from latentjax.figures import interpolation_frames, noise_figure, seeds_to_ws, style_mixing_grid
+from latentjax.latent import resolve_layers, style_mix
 from latentjax.media import to_uint8
 
 PKL = DATA / "stylegan2/sg2_r32_z64_m8.pkl"  # 32x32, num_ws 8: coarse rows 0-3, middle 4-7
@@ -25,7 +25,7 @@ def test_resolve_layers():
     assert resolve_layers("coarse,middle", 8) == list(range(8))
     assert resolve_layers("0-2,6", 8) == [0, 1, 2, 6]
     assert resolve_layers([5, 1, 1], 8) == [1, 5]
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match=r"rows \[8, 9\] do not exist"):
         resolve_layers("7-9", 8)
     with pytest.raises(ValueError, match="bad layer spec"):
         resolve_layers("0-x", 8)

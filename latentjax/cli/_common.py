@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 DEFAULT_MODEL = "toyfaces-sg2"
 
 
@@ -36,35 +34,12 @@ def vec2(spec: str) -> tuple[float, float]:
     return x, y
 
 
-def unique_names(paths: list[str]) -> list[str]:
-    """File stems, made unique with the argument index where two images share one."""
-    stems = [Path(p).stem for p in paths]
-    return [s if stems.count(s) == 1 else f"{s}_{i}" for i, s in enumerate(stems)]
-
-
-def jsonable(x):
-    """Dataclasses / numpy / tuples -> JSON values."""
-    import dataclasses
-
-    if dataclasses.is_dataclass(x):
-        return {f.name: jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
-        return np.asarray(x).tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
 def write_json(path: str | None, payload: dict) -> None:
-    import json
+    """payload as JSON at `path` (`io.write_json`), and say so; nothing without a path."""
+    from latentjax.io import write_json as write
 
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(jsonable(payload), indent=1))
+        write(path, payload)
         print(f"wrote {path}")
 
 
@@ -118,3 +93,35 @@ def check_image_out(path: str, animation: bool = False) -> None:
         raise InputError(
             f"{path}: unknown image type {suffix or '(no suffix)'}; use .png{', .gif or .mp4' if animation else ''}"
         )
+
+
+class progress_bar:  # noqa: N801 - used like a function
+    """A tqdm bar for a library `progress(done, total)` callback, opened at the first report (so a
+    compile does not distort its ETA and the total is known); none when disabled or total < min_total."""
+
+    def __init__(self, disabled: bool = False, unit: str = "it", min_total: int = 0, desc: str | None = None):
+        self.disabled, self.unit, self.min_total, self.desc = disabled, unit, min_total, desc
+        self.bar = None
+
+    def update_to(self, done: int, total: int, **postfix) -> None:
+        if self.disabled or total < self.min_total:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=self.unit, desc=self.desc)
+        self.bar.update(done - self.bar.n)
+        if postfix:
+            self.bar.set_postfix(**postfix)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def noise_mode_arg(p: argparse.ArgumentParser, default: str = "const", help: str | None = None) -> None:
+    """--noise-mode with the generator's modes (`generator.NOISE_MODES`: const, random, none)."""
+    from latentjax.generator import NOISE_MODES
+
+    p.add_argument("--noise-mode", choices=NOISE_MODES, default=default, help=help)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
-from latentjax.cli._common import floats, model_args
+from latentjax.cli._common import floats, model_args, noise_mode_arg
 
 
 def cmd_edit(args) -> int:
-    from latentjax import load_generator, validate
-    from latentjax.directions import load_direction
-    from latentjax.figures import edit_strip, edited_ws, resolve_layers
-    from latentjax.media import save_png
+    from latentjax import load_generator
     from latentjax.render import load_ws
     from latentjax.seeds import parse_seeds, z_from_seeds
+    from latentjax.workflows import edit_sweep
 
     G = load_generator(args.model, args.network)
     strengths = floats(args.strengths)
@@ -23,31 +17,23 @@ def cmd_edit(args) -> int:
         z, ws = None, load_ws(args.ws, G)
     else:
         z, ws = z_from_seeds(parse_seeds(args.seeds), G.config.z_dim), None
-    if args.space == "w*":
-        from latentjax.flow import load_flow
-        from latentjax.flow.edit import edit_in_wstar
-
-        if not args.flow or not args.attribute:
-            raise ValueError("--space w* needs --flow DIR (latentjax flow train) and --attribute NAME")
-        flow = load_flow(args.flow)
-        ws = G.mapping(z, args.trunc) if ws is None else ws
-        edits = np.stack([edit_in_wstar(flow, ws, args.attribute, lam) for lam in strengths])
-        what = f"{args.attribute} (w*, paper 002 flow {args.flow})"
-    else:
-        if not args.direction:
-            raise ValueError("--direction is required (or --space w* with --flow and --attribute)")
-        d = load_direction(args.direction)
-        validate.direction_for(d, G.config.z_dim, G.config.w_dim, G.config.num_ws, args.direction)
-        layers = None if args.layers is None else resolve_layers(args.layers, G.config.num_ws)
-        edits = edited_ws(G, d, strengths, z=z, ws=ws, psi=args.trunc, layers=layers)
-        what = f"{d.attribute or args.direction} ({d.space}, {d.method})"
-    out = Path(args.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_png(out / "edit.png", edit_strip(G, edits, args.noise_mode))
-    np.savez(out / "edited.npz", ws=edits.reshape(-1, *edits.shape[2:]), strengths=np.repeat(strengths, edits.shape[1]))
+    wstar = args.space == "w*"
+    r = edit_sweep(
+        G,
+        args.outdir,
+        strengths,
+        direction=None if wstar else args.direction,
+        flow=args.flow if wstar else None,
+        attribute=args.attribute if wstar else None,
+        z=z,
+        ws=ws,
+        psi=args.trunc,
+        layers=args.layers,
+        noise_mode=args.noise_mode,
+    )
     print(
-        f"edited {edits.shape[1]} latents along {what} at "
-        f"strengths {strengths}: {out / 'edit.png'} (rows = latents), {out / 'edited.npz'}"
+        f"edited {r.edits.shape[1]} latents along {r.what} at "
+        f"strengths {strengths}: {r.strip} (rows = latents), {r.latents}"
     )
     return 0
 
@@ -64,6 +50,6 @@ def register(sub) -> None:
     e.add_argument("--strengths", default="-3,-1.5,0,1.5,3", help="lambda values (default: %(default)s)")
     e.add_argument("--layers", default=None, help="coarse|middle|fine|rows '0-3' (default: the direction's)")
     e.add_argument("--trunc", type=float, default=1.0)
-    e.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    noise_mode_arg(e)
     e.add_argument("--outdir", default="out/edit")
     e.set_defaults(func=cmd_edit)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-import numpy as np
-
-from latentjax.cli._common import check_image_out, model_args, stage_printer
+from latentjax.cli._common import check_image_out, model_args, noise_mode_arg, stage_printer
+from latentjax.latent_types import SAMPLED
 
 
 def cmd_mix(args) -> int:
@@ -30,11 +28,9 @@ def cmd_mix(args) -> int:
 
 
 def cmd_interpolate(args) -> int:
-    from PIL import Image
-
     from latentjax import load_generator
     from latentjax.figures import interpolation_frames
-    from latentjax.media import make_grid, save_animation, save_png
+    from latentjax.media import make_grid, save_loop, save_png
     from latentjax.seeds import parse_seeds
 
     check_image_out(args.out, animation=True)  # before rendering: an .mp4 without ffmpeg is refused now
@@ -49,17 +45,8 @@ def cmd_interpolate(args) -> int:
     frames = interpolation_frames(G, seeds, args.steps, args.space, args.trunc, args.noise_mode, progress=say)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out.suffix.lower()
-    if suffix in (".gif", ".mp4"):  # played forwards then back, so it loops without a jump
-        seq = np.concatenate([frames, frames[-2:0:-1]])
-        if suffix == ".gif":  # Pillow alone: no video codec to install
-            imgs = [Image.fromarray(f) for f in seq]
-            imgs[0].save(out, save_all=True, append_images=imgs[1:], duration=args.frame_ms, loop=0)
-        else:
-            out = save_animation(out, seq, fps=max(1, round(1000 / args.frame_ms)))
-        with Image.open(out) if suffix == ".gif" else contextlib.nullcontext() as im:
-            # What the file holds: Pillow merges identical consecutive GIF frames.
-            count = im.n_frames if im is not None else len(seq)
+    if out.suffix.lower() in (".gif", ".mp4"):
+        out, count = save_loop(out, frames, args.frame_ms)
         what = f"{count} frames ({len(frames)} images there and back)"
     else:
         save_png(out, make_grid(frames, args.steps if args.cols is None else args.cols))
@@ -98,7 +85,7 @@ def register(sub) -> None:
     m.add_argument("--cols", default="5-9", help="source seeds whose layers are copied (default: %(default)s)")
     m.add_argument("--layers", default="coarse", help="coarse|middle|fine|all, unions 'coarse,middle' or rows '0-3'")
     m.add_argument("--trunc", type=float, default=1.0)
-    m.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    noise_mode_arg(m)
     m.add_argument("--quiet", action="store_true", help="no progress lines (the result line stays)")
     m.add_argument("--out", default="out/mix.png")
     m.set_defaults(func=cmd_mix)
@@ -107,9 +94,9 @@ def register(sub) -> None:
     model_args(it)
     it.add_argument("--seeds", default="0-3", help="keyframe seeds, in order (default: %(default)s)")
     it.add_argument("--steps", type=int, default=8, help="frames per segment (default: %(default)s)")
-    it.add_argument("--space", choices=["z", "w"], default="w", help="slerp in Z or lerp in W (default: w)")
+    it.add_argument("--space", choices=SAMPLED, default="w", help="slerp in Z or lerp in W (default: w)")
     it.add_argument("--trunc", type=float, default=1.0)
-    it.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    noise_mode_arg(it)
     it.add_argument("--cols", type=int, default=None, help="strip columns (default: steps per segment)")
     it.add_argument("--frame-ms", type=int, default=80, help="gif frame duration")
     it.add_argument("--quiet", action="store_true", help="no progress lines (the result line stays)")

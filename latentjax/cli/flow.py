@@ -2,40 +2,41 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
 from latentjax.cli._common import model_args
+from latentjax.latent_types import MAPPED
 
 
 def cmd_flow_train(args) -> int:
-    from latentjax import load_classifier, load_generator
-    from latentjax.flow import FlowConfig, FlowTrainConfig, fit_wstar, save_flow
-    from latentjax.metrics.sample import from_dataset, sample_labelled
+    from latentjax import load_generator
+    from latentjax.flow import FlowTrainConfig
+    from latentjax.metrics.sample import labelled_latents
+    from latentjax.workflows import train_wstar_flow
 
     G = None if args.data and args.space == "w" else load_generator(args.model, args.network)
-    if args.data:
-        data = from_dataset(args.data)
-    else:
-        clf = load_classifier(args.classifier)
-        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", clf, progress=not args.quiet)
-    x = data.w
-    if args.space == "w+":  # sampled codes: w on every row, flattened row-major as flow.flatten_ws does
-        x = np.tile(x, (1, G.config.num_ws))
-    cfg = FlowConfig(dim=x.shape[1], num_couplings=args.couplings, hidden=args.hidden)
+    data = labelled_latents(
+        G,
+        data=args.data,
+        n=args.n,
+        seed=args.seed,
+        psi=args.trunc,
+        classifier=args.classifier,
+        progress=not args.quiet,
+    )
     tcfg = FlowTrainConfig(
         steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, lambda_ap=args.lambda_ap, seed=args.seed
     )
-    out = Path(args.out)
-    meta = {"space": args.space, "model": args.model, "n": len(x), "labels": data.source}
-    model, hist = fit_wstar(
-        x, data.probs, data.attributes, cfg, tcfg, out / "checkpoint", progress=not args.quiet, meta=meta
+    r = train_wstar_flow(
+        data,
+        args.out,
+        space=args.space,
+        num_ws=None if G is None else G.config.num_ws,
+        flow={"num_couplings": args.couplings, "hidden": args.hidden},
+        train=tcfg,
+        meta={"model": args.model},
+        progress=not args.quiet,
     )
-    save_flow(out / "flow", model.params, cfg, model.clf_w, model.clf_b, model.attributes, model.normals, meta, True)
-    last = {k: float(np.mean(v[-100:])) for k, v in hist.items()}
-    print("last 100 steps: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()))
-    print(f"trained T on {len(x)} {args.space} latents ({args.steps} steps): {out / 'flow'}")
+    print("last 100 steps: " + ", ".join(f"{k} {v:.4f}" for k, v in r.last.items()))
+    print(f"trained T on {r.n} {r.space} latents ({args.steps} steps): {r.flow_dir}")
     return 0
 
 
@@ -48,7 +49,7 @@ def register(sub) -> None:
     ft.add_argument("--seed", type=int, default=0)
     ft.add_argument("--trunc", type=float, default=1.0)
     ft.add_argument("--classifier", default="toyfaces")
-    ft.add_argument("--space", choices=["w", "w+"], default="w", help="w: [w_dim]; w+: flattened [num_ws * w_dim]")
+    ft.add_argument("--space", choices=MAPPED, default="w", help="w: [w_dim]; w+: flattened [num_ws * w_dim]")
     ft.add_argument("--steps", type=int, default=10000)
     ft.add_argument("--batch-size", type=int, default=8, help="paper 002: 8")
     ft.add_argument("--lr", type=float, default=1e-4, help="Adam, paper 002: 1e-4")

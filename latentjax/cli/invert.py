@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from latentjax.cli._common import model_args
+from latentjax.latent_types import MAPPED
 
 
 def cmd_invert(args) -> int:
@@ -65,7 +66,7 @@ def register(sub) -> None:
     p = sub.add_parser("invert", help="photos -> editable latents: align, project, write .npz / PNGs / JSON")
     model_args(p)
     p.add_argument("photos", nargs="+", help="photo files (any mode Pillow reads)")
-    p.add_argument("--space", choices=["w", "w+"], default="w+", help="latent space (default: %(default)s)")
+    p.add_argument("--space", choices=MAPPED, default="w+", help="latent space (default: %(default)s)")
     p.add_argument("--steps", type=int, default=1000, help="projection steps (default: %(default)s)")
     p.add_argument(
         "--no-align",

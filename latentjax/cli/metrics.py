@@ -2,95 +2,73 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from latentjax.cli._common import distributed_args, model_args, start_distributed, write_json
-
-
-def _labelled(args, G):
-    """The latents + probabilities a metric runs on: a dataset, sampled and classified, or --probs."""
-    from latentjax import load_classifier
-    from latentjax.metrics.sample import from_dataset, sample_labelled, with_probs
-
-    if args.data:
-        data = from_dataset(args.data)
-    elif args.probs or args.labels == "exact":  # no classifier needed
-        data = sample_labelled(
-            G, args.n, args.seed, args.trunc, "exact" if not args.probs else "none", None, args.batch
-        )
-    else:
-        clf = load_classifier(args.classifier)
-        data = sample_labelled(G, args.n, args.seed, args.trunc, "classifier", clf, args.batch, not args.quiet)
-    if args.probs:
-        data = with_probs(data, np.load(args.probs), args.attributes.split(",") if args.attributes else None)
-    return data
+from latentjax.cli._common import distributed_args, model_args, noise_mode_arg, start_distributed, write_json
 
 
 def cmd_metrics(args) -> int:
     import jax
 
     from latentjax import load_generator
+    from latentjax.metrics.sample import labelled_latents
+    from latentjax.workflows import measure
 
     start_distributed(args)  # several processes: sampling and fits are split, every one gets the result
     first = jax.process_index() == 0  # process 0 alone prints and writes
     say, save = (print, write_json) if first else (_quiet, _quiet)
     G = None if getattr(args, "data", None) else load_generator(args.model, args.network)
-    header = {"metric": args.metric, "model": args.model, "space": args.space}
+    common = dict(space=args.space, psi=args.trunc, model=args.model)
     if args.metric == "ppl":
-        from latentjax.metrics.ppl import perceptual_path_length
-
-        r = perceptual_path_length(
-            G,
+        ppl = dict(
             num_samples=args.n,
-            space=args.space,
             sampling=args.sampling,
             epsilon=args.epsilon,
             crop=args.crop,
             batch=args.batch,
             seed=args.seed,
-            truncation_psi=args.trunc,
             noise_mode=args.noise_mode,
             progress=not args.quiet,
         )
+        m = measure("ppl", G, ppl=ppl, **common)
+        r = m.result
         say(f"PPL {args.space}-{args.sampling}: {r.mean:.4g} (std {r.std:.4g}, {r.num_samples} samples)")
-        save(args.out, {**header, "trunc": args.trunc, "result": r})
+        save(args.out, m.record)
         return 0
-    data = _labelled(args, G)
-    x, names = data.latents(args.space), data.attributes
-    header.update(n=len(x), labels=data.source, trunc=args.trunc, attributes=names)
+    data = labelled_latents(
+        G,
+        data=args.data,
+        n=args.n,
+        seed=args.seed,
+        psi=args.trunc,
+        labels=args.labels,
+        classifier=args.classifier,
+        probs=args.probs,
+        attributes=args.attributes.split(",") if args.attributes else None,
+        batch=args.batch,
+        progress=not args.quiet,
+    )
+    options = {
+        k: getattr(args, k, None) for k in ("engine", "C", "folds", "test_fraction", "method", "alpha", "weighting")
+    }
+    m = measure(args.metric, G, labelled=data, options={k: v for k, v in options.items() if v is not None}, **common)
+    r, names = m.result, m.attributes
     if args.metric == "separability":
-        from latentjax.metrics.separability import linear_separability
-
-        r = linear_separability(x, data.probs, engine=args.engine, C=args.C, attributes=names)
         for a, s in zip(names, r.per_attribute):
             say(f"{a:16s} exp(H) {s:.4f}")
         say(f"linear separability ({args.space}, {args.engine}): {r.score:.4f}")
-        save(args.out, {**header, "engine": args.engine, "result": r})
     elif args.metric == "scores":
-        from latentjax.directions.pca import pca
-        from latentjax.directions.scores import cv_scores, svm_accuracy_split
-
-        cv = cv_scores(x, data.labels, folds=args.folds, C=args.C)
-        svm = svm_accuracy_split(x, data.labels, test_fraction=args.test_fraction)
-        ratio = np.asarray(pca(x, min(x.shape)).explained_variance_ratio)
+        cv, svm, ratio = r["cv"], r["svm"], r["pca_explained_variance_ratio"]
         for i, a in enumerate(names):
             say(f"{a:16s} AUC {cv.auc[i]:.3f}  balanced acc {cv.balanced_accuracy[i]:.3f}  SVM {svm.accuracy[i]:.3f}")
         say(
             f"mean AUC {cv.auc.mean():.3f}, balanced accuracy {cv.balanced_accuracy.mean():.3f}; SVM accuracy "
             f"min {svm.min:.3f} max {svm.max:.3f} mean {svm.mean:.3f}; PCA: 10 PCs explain {ratio[:10].sum():.3f}"
         )
-        write_json(
-            args.out, {**header, "cv": cv, "svm": svm, "pca_explained_variance_ratio": ratio, "folds": args.folds}
-        )
     else:
-        from latentjax.metrics.dci import dci
-
-        r = dci(x, data.labels, method=args.method, alpha=args.alpha, weighting=args.weighting)
         say(
             f"DCI ({args.space}, {args.method}): disentanglement {r.disentanglement:.3f}, completeness "
             f"{r.completeness:.3f}, informativeness {r.informativeness:.3f} (error {r.prediction_error:.3f})"
         )
-        save(args.out, {**header, "method": args.method, "result": r})
+    save(args.out, m.record)
     return 0
 
 
@@ -99,6 +77,9 @@ def _quiet(*args, **kwargs) -> None:
 
 
 def register(sub) -> None:
+    from latentjax.latent_types import SAMPLED
+    from latentjax.metrics.separability import DEFAULT_ENGINE, ENGINES
+
     mt = sub.add_parser("metrics", help="linear separability, PPL, classification scores, DCI")
     msub = mt.add_subparsers(dest="metric", required=True)
     helps = {
@@ -110,7 +91,7 @@ def register(sub) -> None:
     for name, text in helps.items():
         q = msub.add_parser(name, help=text)
         model_args(q)
-        q.add_argument("--space", choices=["z", "w"], default="w", help="W: the mapping output (NVIDIA's dlatent)")
+        q.add_argument("--space", choices=SAMPLED, default="w", help="W: the mapping output (NVIDIA's dlatent)")
         q.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default: %(default)s)")
         q.add_argument("--seed", type=int, default=0)
         q.add_argument("--batch", type=int, default=256 if name != "ppl" else 32)
@@ -123,9 +104,7 @@ def register(sub) -> None:
             q.add_argument("--sampling", choices=["full", "end"], default="full")
             q.add_argument("--epsilon", type=float, default=1e-4)
             q.add_argument("--crop", action="store_true", help="NVIDIA's FFHQ face crop")
-            q.add_argument(
-                "--noise-mode", choices=["random", "const", "none"], default="random", help="shared within a pair"
-            )
+            noise_mode_arg(q, "random", "shared within a pair")
             continue
         q.add_argument("--n", type=int, default=200000 if name == "separability" else 10000, help="latents")
         q.add_argument("--labels", choices=["classifier", "exact"], default="classifier", help="exact: toyfaces")
@@ -134,7 +113,7 @@ def register(sub) -> None:
         q.add_argument("--probs", default=None, help=".npy [N, A] probabilities of the sampled rows (your labels)")
         q.add_argument("--attributes", default=None, help="comma-separated names for --probs columns")
         if name == "separability":
-            q.add_argument("--engine", choices=["jax", "sklearn"], default="jax")
+            q.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
             q.add_argument("--C", type=float, default=1.0, help="LinearSVC C (NVIDIA: 1)")
         elif name == "scores":
             q.add_argument("--folds", type=int, default=10)

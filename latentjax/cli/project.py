@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from latentjax.cli._common import distributed_args, floats, model_args, start_distributed, unique_names
+from latentjax.cli._common import distributed_args, floats, model_args, progress_bar, start_distributed
+from latentjax.latent_types import MAPPED
 
 
 def cmd_project(args) -> int:
     import jax
-    from tqdm import tqdm
 
-    from latentjax import load_generator, validate
-    from latentjax.media import make_grid, save_animation, save_png, to_uint8
-    from latentjax.projector import ProjectConfig, evaluate, image_keys, project
-    from latentjax.render import iter_batches
-    from latentjax.sharding import process_block
-    from latentjax.targets import prepare_targets
+    from latentjax import load_generator
+    from latentjax.projector import ProjectConfig
+    from latentjax.workflows import project_images
 
     if args.steps < 1:
         raise ValueError("--steps must be >= 1")
     start_distributed(args)
     G = load_generator(args.model, args.network)
-    prepared = prepare_targets(args.images, G.config.resolution, 3 if G.config.img_channels == 3 else 1)
-    targets = np.concatenate([t.pixels for t in prepared])
-    every = max(1, args.steps // max(1, args.video_frames)) if args.save_video else 0
     config = ProjectConfig(
         initial_learning_rate=args.lr,
         regularize_noise_weight=args.noise_reg,
@@ -34,78 +26,45 @@ def cmd_project(args) -> int:
         perceptual=args.perceptual,
         mse_weight=args.mse_weight,
         mse_steps=args.mse_steps,
-        record_every=every,
     )
-    out = Path(args.outdir)
-    names = unique_names(args.images)
-    for name, t in zip(names, prepared):  # say what was converted (mode, crop, resize) before the long part
-        if t.notes and not args.quiet and jax.process_index() == 0:
-            print(f"{name}: {', '.join(t.notes)}")
-    direction = strengths = None
-    if args.edit:  # paper 001: project, then move the projected latent along a direction (e.g. age)
-        from latentjax.directions import load_direction
-        from latentjax.figures import edit_strip, edited_ws
+    first = jax.process_index() == 0
+    bar = progress_bar(disabled=args.quiet, unit="step")
 
-        direction, strengths = load_direction(args.edit), floats(args.strengths)
-        if direction.space == "z":
-            raise ValueError("a projection has no z: use a w / w+ direction with --edit")
-        validate.direction_for(direction, G.config.z_dim, G.config.w_dim, G.config.num_ws, args.edit)
-    out.mkdir(parents=True, exist_ok=True)  # after every input is checked: a refused run leaves no folder
-    keys_all = image_keys(jax.random.key(args.seed), len(targets))  # image i: fold_in(seed key, i), any --batch
-    # Several processes: each projects a block of whole batches (image i keeps its key) and writes its files.
-    b0, b1 = process_block(-(-len(targets) // args.batch))
-    for start in range(b0 * args.batch, min(b1 * args.batch, len(targets)), args.batch):
-        tgt = targets[start : start + args.batch]
-        keys = keys_all[start : start + len(tgt)]
-        desc = ", ".join(names[start : start + len(tgt)])
-        with tqdm(total=args.steps, desc=desc[:40], unit="step", disable=args.quiet) as bar:
-
-            def show(step, loss, bar=bar):
-                bar.update(1)
-                bar.set_postfix(loss=f"{float(loss.mean()):.4f}")
-
-            try:
-                res = project(G, tgt, args.space, args.steps, config, key=keys, progress=show)
-            except FloatingPointError as e:
-                raise ValueError(str(e)) from None
-        # Saved images render ws with the model's stored noise, as `generate --ws` (and NVIDIA's projector) do.
-        lp_const, _, imgs = evaluate(G, res.ws, tgt)
-        for j in range(len(tgt)):
-            name = names[start + j]
-            extra = {} if res.w is None else {"w": res.w[j : j + 1]}
-            noise = {} if res.noise is None else {f"noise{k:02d}": m[j : j + 1] for k, m in enumerate(res.noise)}
-            np.savez(
-                out / f"{name}.npz",
-                ws=res.ws[j : j + 1],
-                **extra,
-                **noise,
-                space=np.array(args.space),
-                steps=np.array(args.steps),
-                lpips=np.float32(res.lpips[j]),
-                lpips_const_noise=np.float32(lp_const[j]),
-                loss=res.loss[:, j],
-            )
-            proj, target = to_uint8(imgs[j : j + 1])[0], to_uint8(tgt[j : j + 1])[0]
-            save_png(out / f"{name}_proj.png", proj)
-            save_png(out / f"{name}_compare.png", make_grid(np.stack([target, proj]), cols=2))
-            msg = f"{name}: lpips {res.lpips[j]:.4f}"
-            if res.noise is not None:
-                msg += f" (optimised noise), {lp_const[j]:.4f} (stored noise, as saved)"
-            if every:
-                frames = np.concatenate(list(iter_batches(G, res.ws_history[:, j], 8)))
-                strip = np.concatenate([np.broadcast_to(target, (len(frames), *target.shape)), to_uint8(frames)], 2)
-                msg += f", video {save_animation(out / f'{name}_proj', strip).name}"
-            if direction is not None:
-                edits = edited_ws(G, direction, strengths, ws=res.ws[j : j + 1])  # [S, 1, num_ws, w_dim]
-                save_png(out / f"{name}_edit.png", edit_strip(G, edits))
-                np.savez(out / f"{name}_edit.npz", ws=edits[:, 0], strengths=np.asarray(strengths, np.float32))
-                msg += f", edit {out / f'{name}_edit.png'}"
+    def show(ev) -> None:
+        if ev.stage == "prepared" and ev.notes and not args.quiet and first:
+            print(f"{ev.names[0]}: {', '.join(ev.notes)}")
+        elif ev.stage == "step":
+            bar.desc = ", ".join(ev.names)[:40]
+            bar.update_to(ev.step, ev.steps, loss=f"{ev.loss:.4f}")
+            if ev.step == ev.steps:
+                bar.close()
+        elif ev.stage == "done":
+            r = ev.image
+            msg = f"{r.name}: lpips {r.lpips:.4f}"
+            if r.lpips_const_noise is not None:
+                msg += f" (optimised noise), {r.lpips_const_noise:.4f} (stored noise, as saved)"
+            if r.video is not None:
+                msg += f", video {r.video.name}"
+            if r.edit is not None:
+                msg += f", edit {r.edit}"
             print(msg)
-    from latentjax.distributed import barrier
 
-    barrier("finishing the projections")
-    if jax.process_index() == 0:
-        print(f"projected {len(targets)} image(s) into {args.space} ({args.steps} steps): {out}")
+    project_images(
+        G,
+        args.images,
+        args.outdir,
+        space=args.space,
+        steps=args.steps,
+        config=config,
+        batch=args.batch,
+        seed=args.seed,
+        video_frames=args.video_frames if args.save_video else 0,
+        edit=args.edit,
+        strengths=floats(args.strengths),
+        progress=show,
+    )
+    if first:
+        print(f"projected {len(args.images)} image(s) into {args.space} ({args.steps} steps): {Path(args.outdir)}")
     return 0
 
 
@@ -113,7 +72,7 @@ def register(sub) -> None:
     pj = sub.add_parser("project", help="project images into W / W+ (NVIDIA's projector, batched)")
     model_args(pj)
     pj.add_argument("images", nargs="+", help="target image files (any mode Pillow reads; centre-cropped)")
-    pj.add_argument("--space", choices=["w", "w+"], default="w", help="W (NVIDIA's) or W+ (default: %(default)s)")
+    pj.add_argument("--space", choices=MAPPED, default="w", help="W (NVIDIA's) or W+ (default: %(default)s)")
     pj.add_argument("--steps", type=int, default=1000)
     pj.add_argument("--lr", type=float, default=0.1, help="initial learning rate (default: %(default)s)")
     pj.add_argument("--perceptual", choices=["lpips", "vgg", "none"], default="lpips", help="vgg: relu3_3 MSE")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from latentjax.cli._common import distributed_args, model_args, start_distributed
+from latentjax.cli._common import distributed_args, model_args, noise_mode_arg, start_distributed
 
 
 def cmd_sample(args) -> int:
@@ -49,7 +49,7 @@ def register(sub) -> None:
     sp.add_argument("--trunc", type=float, default=1.0)
     sp.add_argument("--save-ws", action="store_true", help="also store W+ [num_ws, w_dim] per row")
     sp.add_argument("--thumbnails", type=int, default=0, help="thumbnail side in pixels (0 = none)")
-    sp.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    noise_mode_arg(sp)
     sp.add_argument("--quiet", action="store_true")
     distributed_args(sp)
     sp.set_defaults(func=cmd_sample)

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from latentjax.latent_types import W_PLUS, W, Z, check_space
+
 FORMAT = "latentjax-direction/1"
-SPACES = ("z", "w", "w+")
+SPACES = (Z, W, W_PLUS)  # latent_types' vocabulary: a direction lives in Z, W or W+
 
 
 def _canonical_json(value, name: str) -> dict:
@@ -53,10 +55,9 @@ class Direction:
             raise ValueError("vector contains NaN or inf")
         v.setflags(write=False)
         object.__setattr__(self, "vector", v)
-        if self.space not in SPACES:
-            raise ValueError(f"space must be one of {SPACES}, got {self.space!r}")
+        check_space(self.space, SPACES)
         if self.layers is not None:
-            if self.space == "z":
+            if self.space == Z:
                 raise ValueError("layers only apply to 'w' / 'w+' directions")
             if isinstance(self.layers, (str, bytes)) or not all(
                 isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0 for i in self.layers
@@ -64,7 +65,7 @@ class Direction:
                 raise ValueError(f"layers must be a sequence of non-negative ints, got {self.layers!r}")
             object.__setattr__(self, "layers", tuple(int(i) for i in self.layers))
         if v.ndim == 2:
-            if self.space != "w+":
+            if self.space != W_PLUS:
                 raise ValueError(f"a per-layer [L, D] vector needs space 'w+', got {self.space!r}")
             if self.layers is not None and len(self.layers) != v.shape[0]:
                 raise ValueError(f"vector has {v.shape[0]} layer rows but {len(self.layers)} layers are named")

@@ -48,15 +48,14 @@ import numpy as np
 
 from latentjax.config import GeneratorConfig
 from latentjax.distributed import allgather_arrays
-from latentjax.generator import Generator, mapping_fn, synthesis_fn
+from latentjax.generator import Generator, check_noise_mode, mapping_fn, noise_inputs, synthesis_fn
 from latentjax.latent import lerp, slerp
+from latentjax.latent_types import SAMPLED, Z, check_space
 from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips
 from latentjax.sharding import process_block, replicate, run_sharded
 
-SPACES = ("z", "w")
 SAMPLINGS = ("full", "end")
-NOISE_MODES = ("random", "const", "none")
 LPIPS_MIN_SIZE = 16  # VGG16 relu5_3 sits behind 4 max-pools
 DISTANCE_RESOLUTION = 256  # NVIDIA: "VGG was built for 224x224 images"
 
@@ -73,12 +72,11 @@ def interpolate_pairs(
     space "z": NVIDIA's slerp (inputs normalised, unit output, no rescaling), then mapping;
     space "w": mapping of both endpoints (every W+ row), then lerp.
     """
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {SPACES}, got {space!r}")
+    check_space(space, SAMPLED)
     z0, z1 = z_pairs[:, 0], z_pairs[:, 1]
     t = jnp.asarray(t, z_pairs.dtype)
     t_eps = t + jnp.asarray(epsilon, z_pairs.dtype)
-    if space == "z":
+    if space == Z:
         return mapping(jnp.concatenate([slerp(z0, z1, t), slerp(z0, z1, t_eps)]))
     w0, w1 = jnp.split(mapping(jnp.concatenate([z0, z1])), 2)  # one mapping call for both ends
     return jnp.concatenate([lerp(w0, w1, t), lerp(w0, w1, t_eps)])
@@ -179,13 +177,7 @@ def draw_batch(
         return z, t, maps
 
     z, t, maps = jax.vmap(one)(start + jnp.arange(batch, dtype=jnp.uint32))
-    if noise_mode == "random":
-        noise = maps
-    elif noise_mode == "none":
-        noise = [jnp.zeros((1, r, r), jnp.float32) for r in noise_res]
-    else:
-        noise = [None] * len(noise_res)
-    return z, t, noise
+    return z, t, noise_inputs(noise_res, noise_mode, lambda: maps)
 
 
 # ---- statistics ---------------------------------------------------------------------------------------
@@ -228,12 +220,10 @@ def _is_count(x) -> bool:
 
 
 def _check_args(num_samples, space, sampling, epsilon, batch, noise_mode, truncation_psi) -> None:
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {SPACES}, got {space!r}")
+    check_space(space, SAMPLED)
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
-    if noise_mode not in NOISE_MODES:
-        raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+    check_noise_mode(noise_mode)
     if not (_is_real(epsilon) and math.isfinite(epsilon) and epsilon > 0):
         raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}")
     if not (_is_count(num_samples) and num_samples >= 1):

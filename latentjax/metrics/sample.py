@@ -11,6 +11,7 @@ Three sources, one result (`LabelledLatents`):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,7 @@ import numpy as np
 from latentjax.classifier import Classifier
 from latentjax.dataset import SampleConfig, load_dataset, sample_arrays
 from latentjax.generator import Generator
-
-SPACES = ("z", "w")
+from latentjax.latent_types import SAMPLED, Z, check_space
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,7 @@ class LabelledLatents:
     source: str
 
     def latents(self, space: str) -> np.ndarray:
-        if space not in SPACES:
-            raise ValueError(f"space must be one of {SPACES}, got {space!r}")
-        return self.z if space == "z" else self.w
+        return self.z if check_space(space, SAMPLED) == Z else self.w
 
     @property
     def labels(self) -> np.ndarray:
@@ -42,9 +40,12 @@ class LabelledLatents:
 
 
 def is_toyfaces(G: Generator) -> bool:
-    from latentjax.toyfaces import Z_DIM
+    """The model says it renders the toy world: its config's name tag (toyfaces.train names the models it
+    trains "toyfaces-*"; shipped and converted copies keep it). Never guessed from shapes: any 64^2
+    generator with z_dim 64 would pass that, and its "exact labels" would be meaningless."""
+    from latentjax.toyfaces import is_toy_model
 
-    return G.config.resolution == 64 and G.config.z_dim == Z_DIM
+    return is_toy_model(G.config)
 
 
 def sample_labelled(
@@ -67,7 +68,10 @@ def sample_labelled(
         from latentjax.toyfaces import ATTRIBUTES, labels_of
 
         if not is_toyfaces(G) or psi != 1.0:
-            raise ValueError("exact labels exist only for the toyfaces generators at truncation psi = 1")
+            raise ValueError(
+                "exact labels exist only for the toyfaces generators at truncation psi = 1 "
+                f"(this model: name {G.config.name or '(none)'!r}, psi {psi:g})"
+            )
         rows = sample_arrays(G, cfg, None, progress)
         exact = labels_of(rows["z"])
         probs = np.stack([np.asarray(exact[a]) for a in ATTRIBUTES], axis=1).astype(np.float32)
@@ -100,3 +104,36 @@ def with_probs(data: LabelledLatents, probs, attributes=None) -> LabelledLatents
     if len(names) != p.shape[1]:
         raise ValueError(f"{len(names)} attribute names for {p.shape[1]} columns")
     return LabelledLatents(data.z, data.w, p, names, "user probabilities")
+
+
+def labelled_latents(
+    G: Generator | None,
+    *,
+    data=None,
+    n: int = 10000,
+    seed: int = 0,
+    psi: float = 1.0,
+    labels: str = "classifier",
+    classifier: Classifier | str = "toyfaces",
+    probs=None,
+    attributes=None,
+    batch: int = 256,
+    progress: bool = False,
+) -> LabelledLatents:
+    """The latents + probabilities an attribute metric runs on, from one of the sources: a `latentjax
+    sample` directory `data`; n rows sampled from G labelled by `classifier` (a Classifier or a name for
+    `load_classifier`) or "exact" (toy world); or the user's `probs` [N, A] (array or .npy file) of the
+    sampled rows, named by `attributes`."""
+    if data is not None:
+        out = from_dataset(data)
+    elif probs is not None or labels == "exact":  # no classifier needed
+        out = sample_labelled(G, n, seed, psi, "exact" if probs is None else "none", None, batch)
+    else:
+        if isinstance(classifier, str):
+            from latentjax.classifier import load_classifier
+
+            classifier = load_classifier(classifier)
+        out = sample_labelled(G, n, seed, psi, "classifier", classifier, batch, progress)
+    if probs is not None:
+        out = with_probs(out, np.load(probs) if isinstance(probs, (str, os.PathLike)) else probs, attributes)
+    return out

@@ -66,6 +66,9 @@ from latentjax.errors import InputError
 from latentjax.sharding import device_padding, pad_rows, split_rows
 
 ENGINES = ("sklearn", "jax")
+# The library's and the CLI's default engine (one jit; within 2% of liblinear's score in
+# tests/test_cli_metrics.py); "sklearn" stays the reference.
+DEFAULT_ENGINE = "jax"
 LOSSES = ("squared_hinge", "logistic")
 DEFAULT_MAX_ITER = {"sklearn": 1000, "jax": 50}  # liblinear iterations (sklearn default) / Newton steps
 DEFAULT_TOL = {"sklearn": 1e-4, "jax": 1e-5}  # liblinear's tol / relative gradient norm ||g|| / ||g(0)||
@@ -478,7 +481,7 @@ def linear_separability(
     latents,
     probs,
     *,
-    engine: str = "sklearn",
+    engine: str = DEFAULT_ENGINE,
     keep_fraction: float = 0.5,
     C: float = 1.0,
     loss: str = "squared_hinge",
@@ -490,8 +493,8 @@ def linear_separability(
 
     latents: [N, D] (Z, or W = ws[:, -1]); probs: [N, A] (or [N]) classifier probabilities of
     the positive class in [0, 1], or exact bool labels (all equally confident: the first
-    num_keep samples are kept). engine: "sklearn" (reference, liblinear float64) or "jax" (one
-    jit, float32, Newton). keep_fraction: kept share per attribute (NVIDIA: 0.5 -> N // 2).
+    num_keep samples are kept). engine: "jax" (default: one jit, float32, Newton) or "sklearn"
+    (the reference, liblinear float64). keep_fraction: kept share per attribute (NVIDIA: 0.5 -> N // 2).
     C, loss ("squared_hinge" = LinearSVC, "logistic"): the SVM objective (module docstring).
     max_iter / tol: liblinear's (default 1000 / 1e-4, sklearn's) for "sklearn"; Newton steps /
     relative gradient norm (default 50 / 1e-5) for "jax". attributes: A names, kept in the result.

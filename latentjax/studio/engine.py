@@ -443,8 +443,8 @@ class Studio:
         import jax.numpy as jnp
 
         from latentjax.edit import shift
-        from latentjax.figures import edited_ws, resolve_layers
-        from latentjax.latent import style_mix, truncate
+        from latentjax.figures import edited_ws
+        from latentjax.latent import resolve_layers, style_mix, truncate
         from latentjax.seeds import z_from_seeds
 
         G, cfg = self.G, self.G.config

@@ -7,7 +7,28 @@ The factor map is fixed, nonlinear and entangled like real data (see `factors`);
 is pure JAX (see `render`).
 """
 
-from latentjax.toyfaces.factors import ATTRIBUTES, FACTORS, Z_DIM, factors_of, labels_from_factors, labels_of, sample_z
+from latentjax.toyfaces.factors import (
+    ATTRIBUTES,
+    FACTORS,
+    MODEL_TAG,
+    Z_DIM,
+    factors_of,
+    is_toy_model,
+    labels_from_factors,
+    labels_of,
+    sample_z,
+)
 from latentjax.toyfaces.render import render
 
-__all__ = ["ATTRIBUTES", "FACTORS", "Z_DIM", "factors_of", "labels_from_factors", "labels_of", "render", "sample_z"]
+__all__ = [
+    "ATTRIBUTES",
+    "FACTORS",
+    "MODEL_TAG",
+    "Z_DIM",
+    "factors_of",
+    "is_toy_model",
+    "labels_from_factors",
+    "labels_of",
+    "render",
+    "sample_z",
+]

@@ -238,3 +238,14 @@ def attribute_frequencies(n: int = 100_000, seed: int = 0) -> dict[str, float]:
     """Fraction of z ~ N(0, I) with each attribute (a Monte-Carlo estimate from n samples)."""
     labels = labels_of(sample_z(seed, n))
     return {name: float(jnp.mean(v.astype(jnp.float32))) for name, v in labels.items()}
+
+
+MODEL_TAG = "toyfaces"  # generators trained on this world are named "toyfaces-<arch>" in their config
+
+
+def is_toy_model(cfg) -> bool:
+    """A generator config that says it renders this world (its `name` tag is "toyfaces" or "toyfaces-*"):
+    only such models have exact labels (`labels_of` of their z). The tag travels with the config
+    (shipped weights, `latentjax convert` directories); shapes are never used to guess it."""
+    name = getattr(cfg, "name", "") or ""
+    return name == MODEL_TAG or name.startswith(MODEL_TAG + "-")

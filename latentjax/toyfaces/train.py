@@ -27,7 +27,7 @@ from latentjax.classifier import AttributeCNN, Classifier, ClassifierConfig, cla
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise
 from latentjax.nets.network import GeneratorNet, init_variables
-from latentjax.toyfaces.factors import ATTRIBUTES, FACTORS, Z_DIM, factors_of, labels_from_factors
+from latentjax.toyfaces.factors import ATTRIBUTES, FACTORS, MODEL_TAG, Z_DIM, factors_of, labels_from_factors
 from latentjax.toyfaces.fidelity import factor_change
 from latentjax.toyfaces.render import render
 
@@ -54,7 +54,7 @@ def toy_config(arch: str) -> GeneratorConfig:
         mapping_layers=8,
         mapping_fmaps=128,
         mapping_lr_mul=1.0,
-        name=f"toyfaces-{'sg1' if arch == 'stylegan' else 'sg2'}",
+        name=f"{MODEL_TAG}-{'sg1' if arch == 'stylegan' else 'sg2'}",  # the tag metrics read (is_toy_model)
     )
     return GeneratorConfig(arch=arch, **common)
 
