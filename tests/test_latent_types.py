@@ -60,9 +60,7 @@ def test_edit_per_code_and_its_refusal():
     out = np.asarray(edit(ws, d, 2.0, layers="0-1", per_code=True))
     np.testing.assert_allclose(out[:, :2], ws[:, :2] + 2 * d[:, None], atol=1e-6)
     np.testing.assert_array_equal(out[:, 2:], ws[:, 2:])
-    with pytest.raises(
-        InputError, match=r"\[3, 4\]; for one W direction per code \[N, w_dim\] pass per_code"
-    ):
+    with pytest.raises(InputError, match=r"\[3, 4\]; for one W direction per code \[N, w_dim\] pass per_code"):
         edit(ws, d, 1.0)
 
 
