@@ -52,7 +52,7 @@ from latentjax import validate
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise, synthesis_fn
 from latentjax.latent_types import MAPPED, W, check_space
-from latentjax.ops.resample import area_downsample
+from latentjax.ops.resample import area_downsample, block_mean
 from latentjax.perceptual import LPIPS_LAYERS, load_lpips_params, lpips, normalize_channels, vgg16_features
 from latentjax.perceptual.lpips import scaling_layer
 from latentjax.sharding import device_padding, map_batches, pad_rows, replicate, split_rows
@@ -180,8 +180,8 @@ def schedule(step: int, steps: int, config: ProjectConfig) -> tuple[float, float
 
 def _avg_pool2(n: jax.Array) -> jax.Array:
     """[N, H, W] -> [N, H/2, W/2], 2x2 means (F.avg_pool2d(kernel_size=2))."""
-    b, h, w = n.shape
-    return n.reshape(b, h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+    _, h, w = n.shape
+    return block_mean(n[..., None], h // 2, w // 2)[..., 0]
 
 
 def noise_regularization(noise: Sequence[jax.Array]) -> jax.Array:

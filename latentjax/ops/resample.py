@@ -7,6 +7,13 @@ import functools
 import jax
 
 
+def block_mean(images: jax.Array, rows: int, cols: int) -> jax.Array:
+    """[N, H, W, C] -> [N, rows, cols, C]: means of the (H / rows) x (W / cols) blocks (exact area
+    down-sampling; rows and cols divide H and W)."""
+    n, h, w, c = images.shape
+    return images.reshape(n, rows, h // rows, cols, w // cols, c).mean(axis=(2, 4))
+
+
 def area_downsample(images: jax.Array, size: int) -> jax.Array:
     """[N, H, W, C] -> [N, size, size, C] by averaging f x f blocks (torch 'area' for integer factors).
 
@@ -17,8 +24,7 @@ def area_downsample(images: jax.Array, size: int) -> jax.Array:
         return images
     if h != w or h % size:
         raise ValueError(f"area downsampling needs square images with side a multiple of {size}, got {h}x{w}")
-    f = h // size
-    return images.reshape(n, size, f, size, f, c).mean(axis=(2, 4))
+    return block_mean(images, size, size)
 
 
 @functools.partial(jax.jit, static_argnames=("side",))
@@ -29,5 +35,5 @@ def resize_images(images: jax.Array, side: int) -> jax.Array:
     if (h, w) == (side, side):
         return images
     if h % side == 0 and w % side == 0:
-        return images.reshape(n, side, h // side, side, w // side, c).mean(axis=(2, 4))
+        return block_mean(images, side, side)
     return jax.image.resize(images, (n, side, side, c), "linear", antialias=True)
