@@ -3,7 +3,7 @@
 Cases are `model:batch:mode`: model = toy (the shipped 64x64 generator) | 256 | 1024 (StyleGAN2
 config-f, random weights; LPIPS on the image area-downsampled to 256, as NVIDIA's projector);
 mode = plain (the whole batch in one forward/backward pass, `ProjectConfig(micro_batch=0)`) |
-auto (the default, `micro_batch=None`: at most 2^20 pixels per pass) | mbK (K images per pass).
+auto (the default, `micro_batch=None`: at most 2^19 pixels per pass) | mbK (K images per pass).
 Each case runs in its own subprocess (so its peak RSS, `ru_maxrss`, is its own) and runs
 `project(G, targets, "w+", steps)` with a per-step callback: the first step holds the trace and
 the XLA compile, the rest are timed (median step). Printed per case: compile s, s/step, s per

@@ -60,6 +60,7 @@ from latentjax.sharding import device_padding, map_batches, pad_rows, replicate,
 SPACES = MAPPED  # W (NVIDIA's projector) or W+ (every row free): latent_types' vocabulary
 PERCEPTUAL = ("lpips", "vgg", "none")
 DEFAULT_SEED = 303  # NVIDIA's projector --seed default
+MICRO_BATCH_PIXELS = 1 << 19  # automatic micro-batching: at most this many pixels per forward/backward pass
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class ProjectConfig:
     loss_resolution: int = 256  # perceptual loss on images area-downsampled to this when larger (NVIDIA)
     record_every: int = 0  # keep w every k steps (and the last) for progress videos; 0 = none
     # Images per forward/backward pass inside a step (the gradient is the same, only memory changes):
-    # None = automatic (`micro_batch_size`: whole batch up to 256^2, one image at a time at 1024^2),
+    # None = automatic (`micro_batch_size`: up to 8 images at 256^2, one at a time at 1024^2),
     # 0 = the whole batch in one pass.
     micro_batch: int | None = None
 
@@ -272,13 +273,13 @@ def micro_batch_size(n: int, resolution: int, requested: int | None, devices: in
     """Rows per forward/backward pass for a (padded) batch of n rows split over `devices`.
 
     requested: None = automatic, 0 = the whole batch, k = at most k rows. The result divides n and is a
-    multiple of `devices` (every pass keeps every device busy). Automatic: at most 2^20 pixels per
-    pass (one 1024^2 image, sixteen 256^2 ones): the activations a backward pass keeps are ~20 GB
-    for 8 images at 1024^2 (BENCHMARKS.md "Projection memory"), and one image per pass costs no
-    time per image on CPU.
+    multiple of `devices` (every pass keeps every device busy). Automatic: at most
+    `MICRO_BATCH_PIXELS` = 2^19 pixels per pass (one 1024^2 image, two 512^2, eight 256^2): XLA
+    compiles a config-f W+ step to 14.7 GiB of working memory for 8 images at 1024^2 and 5.5 GiB for
+    8 at 256^2, about 0.7 GiB per 2^19 pixels (BENCHMARKS.md "Projection: memory and time per step").
     """
     if requested is None:
-        requested = max(1, (1 << 20) // (resolution * resolution))
+        requested = max(1, MICRO_BATCH_PIXELS // (resolution * resolution))
     if requested == 0 or requested >= n:
         return n
     per_device, most = n // devices, max(1, requested // devices)  # rows per device per pass: <= most

@@ -23,6 +23,7 @@ from latentjax.latent import style_mix
 from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips, vgg_feature_distance
 from latentjax.projector import (
+    MICRO_BATCH_PIXELS,
     ProjectConfig,
     ProjectState,
     StepSpec,
@@ -124,7 +125,7 @@ def test_micro_batch_size_divides_the_batch_and_keeps_every_device_busy(per_devi
     n = per_device * devices
     m = micro_batch_size(n, res, requested, devices)
     assert n % m == 0 and m % devices == 0
-    want = max(1, (1 << 20) // res**2) if requested is None else requested or n  # None: 2^20 pixels per pass
+    want = max(1, MICRO_BATCH_PIXELS // res**2) if requested is None else requested or n
     assert m <= max(want, devices)  # one row per device is the least a pass can hold
     if want >= n:
         assert m == n
