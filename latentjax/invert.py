@@ -24,7 +24,6 @@ A photo that cannot be used (unreadable, too small, no face found) gets an `Inve
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -196,7 +195,7 @@ def _write_outputs(res: InvertResult, outdir: Path, meta: Mapping, space: str, s
     """NAME.npz / NAME.png / NAME_compare.png / NAME.json, each written atomically."""
     from PIL import Image
 
-    from latentjax.io import atomic_write_file
+    from latentjax.io import atomic_write_file, write_json
     from latentjax.media import make_grid
 
     def png(path: Path, pixels: np.ndarray) -> Path:
@@ -240,8 +239,7 @@ def _write_outputs(res: InvertResult, outdir: Path, meta: Mapping, space: str, s
         "measured": "psnr / lpips: the reconstruction (ws with the model's stored noise, as NAME.png and "
         "`generate --ws`) vs the target as projected; *_optimised_noise: with the optimised noise maps",
     }
-    text = json.dumps(report, indent=1).encode()
-    files.append(atomic_write_file(base.with_name(f"{res.name}.json"), lambda f: f.write(text)))
+    files.append(write_json(base.with_name(f"{res.name}.json"), report))
     return tuple(files)
 
 

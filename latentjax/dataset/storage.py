@@ -16,7 +16,7 @@ import numpy as np
 from latentjax.classifier import Classifier
 from latentjax.dataset.rows import SampleConfig, field_specs
 from latentjax.generator import Generator
-from latentjax.io import atomic_write_file
+from latentjax.io import write_json
 
 FORMAT = "latentjax-dataset/1"
 MANIFEST = "manifest.json"
@@ -90,7 +90,7 @@ def header_mismatches(on_disk: dict, wanted: dict) -> list[str]:
 
 
 def write_manifest(out: Path, manifest: dict) -> None:
-    atomic_write_file(out / MANIFEST, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+    write_json(out / MANIFEST, manifest)
 
 
 def is_temp_file(p: Path) -> bool:
