@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latentjax.errors import LoadError
+from latentjax.sharding import map_batches
 
 FORMAT = "latentjax-classifier/1"
 
@@ -79,11 +80,10 @@ class Classifier:
         r = self.config.resolution
         if x.ndim != 4 or x.shape[1:] != (r, r, 3):
             raise ValueError(f"images must be [N, {r}, {r}, 3] in [-1, 1], got {x.shape}")
-        out = [
-            np.asarray(classifier_logits(self.params, x[i : i + batch], cfg=self.config))
-            for i in range(0, len(x), batch)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, len(self.attributes)), np.float32)
+        if len(x) == 0:
+            return np.zeros((0, len(self.attributes)), np.float32)
+        # chunks padded to `batch` rows (sharding.map_batches): one compiled program for any N
+        return map_batches(lambda chunk: classifier_logits(self.params, chunk, cfg=self.config), x, batch)
 
     def probabilities(self, images, batch: int = 512) -> np.ndarray:
         """[N, A] sigmoid probabilities in the order of `attributes`."""

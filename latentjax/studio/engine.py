@@ -228,14 +228,9 @@ class Studio:
 
     def _map_w(self, z: np.ndarray) -> np.ndarray:
         """z [n, z_dim] -> w [n, w_dim] without truncation, in padded chunks (one compiled program)."""
-        out = []
-        for i in range(0, len(z), MAP_CHUNK):
-            chunk = z[i : i + MAP_CHUNK]
-            pad = MAP_CHUNK - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.zeros((pad, chunk.shape[1]), np.float32)])
-            out.append(np.asarray(self.G.mapping(chunk))[: MAP_CHUNK - pad, 0])
-        return np.concatenate(out)
+        from latentjax.sharding import map_batches
+
+        return map_batches(lambda chunk: self.G.mapping(chunk)[:, 0], z, MAP_CHUNK)
 
     def spread(self, vector, space: str = "w") -> float:
         """Std of sampled latents projected on a direction's vector: the strength that moves one std

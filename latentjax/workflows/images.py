@@ -50,7 +50,7 @@ def generate_images(
     from latentjax.media import make_grid, save_png, to_uint8
     from latentjax.render import iter_batches
     from latentjax.seeds import z_from_seeds
-    from latentjax.sharding import process_block
+    from latentjax.sharding import map_batches, process_block
 
     check_noise_mode(noise_mode)
     if (seeds is None) == (ws is None):
@@ -60,7 +60,7 @@ def generate_images(
         names = [f"ws{i:04d}" for i in range(len(ws))]
     else:
         zs = z_from_seeds(list(seeds), G.config.z_dim)
-        ws = np.concatenate([np.asarray(G.mapping(zs[i : i + batch], psi, cutoff)) for i in range(0, len(zs), batch)])
+        ws = map_batches(lambda z: G.mapping(z, psi, cutoff), zs, batch)  # padded chunks: one compile
         names = [f"seed{s:04d}" for s in seeds]
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
