@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from latentjax.cli._common import model_args
+from latentjax.cli._common import model_args, progress_bar
 from latentjax.latent_types import MAPPED
 
 
@@ -13,28 +13,30 @@ def cmd_flow_train(args) -> int:
     from latentjax.workflows import train_wstar_flow
 
     G = None if args.data and args.space == "w" else load_generator(args.model, args.network)
-    data = labelled_latents(
-        G,
-        data=args.data,
-        n=args.n,
-        seed=args.seed,
-        psi=args.trunc,
-        classifier=args.classifier,
-        progress=not args.quiet,
-    )
+    with progress_bar(disabled=args.quiet, unit="row", desc="sample") as bar:
+        data = labelled_latents(
+            G,
+            data=args.data,
+            n=args.n,
+            seed=args.seed,
+            psi=args.trunc,
+            classifier=args.classifier,
+            progress=bar.update_to,
+        )
     tcfg = FlowTrainConfig(
         steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, lambda_ap=args.lambda_ap, seed=args.seed
     )
-    r = train_wstar_flow(
-        data,
-        args.out,
-        space=args.space,
-        num_ws=None if G is None else G.config.num_ws,
-        flow={"num_couplings": args.couplings, "hidden": args.hidden},
-        train=tcfg,
-        meta={"model": args.model},
-        progress=not args.quiet,
-    )
+    with progress_bar(disabled=args.quiet, unit="step", desc="flow") as bar:
+        r = train_wstar_flow(
+            data,
+            args.out,
+            space=args.space,
+            num_ws=None if G is None else G.config.num_ws,
+            flow={"num_couplings": args.couplings, "hidden": args.hidden},
+            train=tcfg,
+            meta={"model": args.model},
+            progress=bar.update_to,
+        )
     print("last 100 steps: " + ", ".join(f"{k} {v:.4f}" for k, v in r.last.items()))
     print(f"trained T on {r.n} {r.space} latents ({args.steps} steps): {r.flow_dir}")
     return 0

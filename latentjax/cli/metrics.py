@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from latentjax.cli._common import distributed_args, model_args, noise_mode_arg, start_distributed, write_json
+from latentjax.cli._common import (
+    distributed_args,
+    model_args,
+    noise_mode_arg,
+    progress_bar,
+    start_distributed,
+    write_json,
+)
 
 
 def cmd_metrics(args) -> int:
@@ -17,6 +24,7 @@ def cmd_metrics(args) -> int:
     say, save = (print, write_json) if first else (_quiet, _quiet)
     G = None if getattr(args, "data", None) else load_generator(args.model, args.network)
     common = dict(space=args.space, psi=args.trunc, model=args.model)
+    bar = progress_bar(disabled=args.quiet, unit="sample" if args.metric == "ppl" else "row", desc=args.metric)
     if args.metric == "ppl":
         ppl = dict(
             num_samples=args.n,
@@ -26,26 +34,28 @@ def cmd_metrics(args) -> int:
             batch=args.batch,
             seed=args.seed,
             noise_mode=args.noise_mode,
-            progress=not args.quiet,
+            progress=bar.update_to,
         )
-        m = measure("ppl", G, ppl=ppl, **common)
+        with bar:
+            m = measure("ppl", G, ppl=ppl, **common)
         r = m.result
         say(f"PPL {args.space}-{args.sampling}: {r.mean:.4g} (std {r.std:.4g}, {r.num_samples} samples)")
         save(args.out, m.record)
         return 0
-    data = labelled_latents(
-        G,
-        data=args.data,
-        n=args.n,
-        seed=args.seed,
-        psi=args.trunc,
-        labels=args.labels,
-        classifier=args.classifier,
-        probs=args.probs,
-        attributes=args.attributes.split(",") if args.attributes else None,
-        batch=args.batch,
-        progress=not args.quiet,
-    )
+    with bar:
+        data = labelled_latents(
+            G,
+            data=args.data,
+            n=args.n,
+            seed=args.seed,
+            psi=args.trunc,
+            labels=args.labels,
+            classifier=args.classifier,
+            probs=args.probs,
+            attributes=args.attributes.split(",") if args.attributes else None,
+            batch=args.batch,
+            progress=bar.update_to,
+        )
     options = {
         k: getattr(args, k, None) for k in ("engine", "C", "folds", "test_fraction", "method", "alpha", "weighting")
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from latentjax.cli._common import distributed_args, model_args, noise_mode_arg, start_distributed
+from pathlib import Path
+
+from latentjax.cli._common import distributed_args, model_args, noise_mode_arg, progress_bar, start_distributed
 
 
 def cmd_sample(args) -> int:
@@ -25,7 +27,8 @@ def cmd_sample(args) -> int:
     args.resume_hint = (  # main() prints it on Ctrl-C: completed shards are kept, the rest is redone
         f": the shards finished so far are kept in {args.out}; rerun the same command to resume"
     )
-    rep = sample_dataset(G, args.out, cfg, clf, progress=not args.quiet)
+    with progress_bar(disabled=args.quiet, unit="row", desc=Path(args.out).name) as bar:
+        rep = sample_dataset(G, args.out, cfg, clf, progress=bar.update_to)
     import jax
 
     if jax.process_index() != 0:  # one summary per job

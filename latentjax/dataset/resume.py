@@ -96,16 +96,17 @@ def sample_dataset(
     out_dir: str | os.PathLike,
     cfg: SampleConfig,
     classifier: Classifier | None = None,
-    progress: bool = True,
+    progress=True,
     on_shard: Callable[[ShardInfo], None] | None = None,
 ) -> SampleReport:
     """Write (or finish) the dataset `cfg` describes in `out_dir`; see the module docstring.
 
     Resumes a killed run: completed shards are verified and skipped, missing ones written. Raises
     ValueError if `out_dir` holds a dataset with other settings (n, seed, psi, shard_size, model,
-    classifier, noise_mode, stored fields). At most one shard is held in memory. `progress`: a tqdm
-    bar over rows (rate, ETA; starts at the rows already done). `on_shard(ShardInfo)` runs after
-    each shard is recorded (an exception there stops the run; rerunning resumes after that shard).
+    classifier, noise_mode, stored fields). At most one shard is held in memory. `progress`: a
+    callback progress(rows done, n) or True for a tqdm bar (both start at the rows already done).
+    `on_shard(ShardInfo)` runs after each shard is recorded (an exception there stops the run;
+    rerunning resumes after that shard).
     Several processes: every one calls this; see the module docstring (the report and `on_shard`
     cover every process's shards, on every process; only process 0 shows progress).
     A second run on the same `out_dir` while this one holds it raises InputError "in use by pid N"
@@ -124,10 +125,9 @@ def sample_dataset(
         return _sample_locked(G, out, cfg, classifier, header, progress, on_shard, t0)
 
 
-def _sample_locked(G, out: Path, cfg, classifier, header: dict, progress: bool, on_shard, t0: float) -> SampleReport:
-    from tqdm import tqdm
-
+def _sample_locked(G, out: Path, cfg, classifier, header: dict, progress, on_shard, t0: float) -> SampleReport:
     from latentjax import distributed as dist
+    from latentjax.progress import Reporter
     from latentjax.sharding import process_items
 
     first = jax.process_index() == 0
@@ -146,7 +146,7 @@ def _sample_locked(G, out: Path, cfg, classifier, header: dict, progress: bool, 
     mine = process_items(todo)  # round-robin over what is left: a resumed run stays balanced
     rounds = -(-len(todo) // jax.process_count())
     written = []
-    with tqdm(total=cfg.n, initial=done_rows, unit="row", desc=out.name, disable=not (progress and first)) as bar:
+    with Reporter(progress if first else None, cfg.n, out.name, "row", initial=done_rows) as bar:
         for r in range(rounds):  # one shard per process per round, then one exchange of what was written
             entry = None
             if r < len(mine):

@@ -159,15 +159,14 @@ def sample_range(G, cfg: SampleConfig, classifier, start: int, stop: int, batch:
 
 
 def sample_arrays(
-    G: Generator, cfg: SampleConfig, classifier: Classifier | None = None, progress: bool = False
+    G: Generator, cfg: SampleConfig, classifier: Classifier | None = None, progress=False
 ) -> dict[str, np.ndarray]:
     """The dataset `cfg` describes, in memory: {field: [n, ...]}, the same rows `sample_dataset` writes
     (row i depends only on seed and i). For metric runs that do not need files; `cfg.shard_size` unused.
     With several processes (`latentjax.distributed`) the batches are split between them and every
-    process returns all n rows."""
-    from tqdm import tqdm
-
+    process returns all n rows. progress: `latentjax.progress` (callback, True for a bar, False)."""
     from latentjax.distributed import allgather_arrays
+    from latentjax.progress import Reporter
     from latentjax.sharding import process_block
 
     if classifier is not None and G.config.img_channels != 3:
@@ -177,9 +176,8 @@ def sample_arrays(
     # padded batch as by one process (bit-identical), then all rows are gathered on every process.
     b0, b1 = process_block(-(-cfg.n // batch))
     start, stop = b0 * batch, min(b1 * batch, cfg.n)
-    with tqdm(
-        total=stop - start, unit="row", desc="sample", disable=not progress or start == stop or jax.process_index() > 0
-    ) as bar:
+    shown = progress if start < stop and jax.process_index() == 0 else None
+    with Reporter(shown, stop - start, "sample", "row") as bar:
         if start < stop:
             rows = sample_range(G, cfg, classifier, start, stop, batch, bar.update)
         else:

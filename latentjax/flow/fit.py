@@ -27,7 +27,7 @@ def fit_wstar(
     tcfg: FlowTrainConfig | None = None,
     ckpt_dir=None,
     C: float = 1.0,
-    progress: bool = False,
+    progress=False,  # latentjax.progress: a callback, True for a bar, False
     meta: dict | None = None,
 ) -> tuple[FlowModel, dict]:
     """latents [N, D] (flat W or W+), probs [N, A] in [0, 1] -> (FlowModel with W* normals, history).

@@ -32,6 +32,7 @@ from latentjax.flow.io import FlowModel, load_flow, save_flow  # noqa: F401  (re
 from latentjax.flow.losses import FlowLossConfig, check_classifiers, flow_loss
 from latentjax.flow.realnvp import FlowConfig, init_flow
 from latentjax.io import write_tree_dir
+from latentjax.progress import Progress, Reporter
 
 STATE_FORMAT = "latentjax-flow-train/1"
 PARTS = ("total", "attribute", "margin", "preservation", "accuracy")
@@ -183,7 +184,7 @@ def train_flow(
     cfg: FlowConfig,
     tcfg: FlowTrainConfig = FlowTrainConfig(),
     ckpt_dir=None,
-    progress: bool = False,
+    progress: Progress = False,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Train T on latents ws [N, D] (or [N, num_ws, w_dim]) with labels [N, A] bool against the
     fixed classifiers clf_w [A, D], clf_b [A] (pre-trained in W+, paper Sec. 3).
@@ -234,8 +235,8 @@ def train_flow(
 
     xd, yd = jnp.asarray(x), jnp.asarray(y)
     steps = range(start, tcfg.steps)
-    bar = None
-    if progress:  # the bar starts after the first step: its compile would make the first ETA hours long
+    rep = None  # the report starts after the first step: its compile would make the first ETA hours long
+    if progress is True:
         print("flow: compiling the training step…", file=sys.stderr, flush=True)
 
     def flush():  # one host array per part (syncs with the device)
@@ -251,19 +252,14 @@ def train_flow(
         for name in PARTS:
             history[name].append(parts[name])
         if progress:
-            if bar is None:
-                from tqdm import tqdm
-
-                bar = tqdm(initial=k + 1, total=tcfg.steps, desc="flow", unit="step")
-            else:
-                bar.update(1)
-            bar.set_postfix(loss=f"{float(parts['total']):.4f}", acc=f"{float(parts['accuracy']):.3f}")
+            rep = rep or Reporter(progress, tcfg.steps, "flow", "step", initial=k)
+            rep.update(1, loss=float(parts["total"]), acc=float(parts["accuracy"]))
         done = k + 1
         if ckpt_dir is not None and (done % tcfg.checkpoint_every == 0 or done == tcfg.steps):
             flush()
             _save_state(ckpt_dir, done, params, opt_state, {p: v[0] for p, v in history.items()}, meta)
 
-    if bar is not None:
-        bar.close()
+    if rep is not None:
+        rep.close()
     flush()
     return params, {k: (v[0] if v else np.zeros(0, np.float32)) for k, v in history.items()}

@@ -53,6 +53,7 @@ from latentjax.latent import lerp, slerp
 from latentjax.latent_types import SAMPLED, Z, check_space
 from latentjax.ops.resample import area_downsample
 from latentjax.perceptual import load_lpips_params, lpips
+from latentjax.progress import Progress, Reporter
 from latentjax.sharding import process_block, replicate, run_sharded
 
 SAMPLINGS = ("full", "end")
@@ -251,7 +252,7 @@ def perceptual_path_length(
     seed: int = 0,
     truncation_psi: float = 1.0,
     noise_mode: str = "random",
-    progress: bool = False,
+    progress: Progress = False,
     lpips_params: dict | None = None,
 ) -> PPLResult:
     """PPL of G (paper 003; defaults: StyleGAN2 / ADA's headline "ppl_wend", 50k samples, no crop).
@@ -259,7 +260,8 @@ def perceptual_path_length(
     v1's paper numbers are 100k samples, crop=True, in z/w x full/end. The batch is split over local
     devices (`latentjax.sharding`); every batch has `batch` samples (one compile). Deterministic for a
     seed. Several processes (`latentjax.distributed`) split the batches and all get every distance.
-    Raises ValueError on bad arguments, FloatingPointError if a distance is not finite.
+    progress: `latentjax.progress` (a callback, True for a bar, False). Raises ValueError on bad
+    arguments, FloatingPointError if a distance is not finite.
     """
     _check_args(num_samples, space, sampling, epsilon, batch, noise_mode, truncation_psi)
     cfg = G.config
@@ -293,22 +295,14 @@ def perceptual_path_length(
     # (`latentjax.sharding.process_block`) and the distances are gathered in order.
     starts = list(range(0, num_samples, batch))
     b0, b1 = process_block(len(starts))
-    bar = None
-    if progress and jax.process_index() == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=min(b1 * batch, num_samples) - b0 * batch, desc=f"ppl {space}/{sampling}", unit="sample")
+    total = min(b1 * batch, num_samples) - b0 * batch
     chunks = [np.zeros((0,), np.float32)]
-    try:
+    with Reporter(progress if jax.process_index() == 0 else None, total, f"ppl {space}/{sampling}", "sample") as rep:
         for start in starts[b0:b1]:
             z_pairs, t, noise = draw(key, jnp.uint32(start))
             d = run_sharded(step, G.variables, z_pairs, extra=[t, *noise])
             chunks.append(np.asarray(d)[: min(batch, num_samples - start)])  # a partial last batch: drop the padding
-            if bar is not None:
-                bar.update(len(chunks[-1]))
-    finally:
-        if bar is not None:
-            bar.close()
+            rep.update(len(chunks[-1]))
     local = np.concatenate(chunks).astype(np.float32)
     distances = allgather_arrays({"d": local}, "gathering PPL distances")["d"]
     bad = np.flatnonzero(~np.isfinite(distances))

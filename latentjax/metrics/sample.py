@@ -56,7 +56,7 @@ def sample_labelled(
     labels: str = "classifier",
     classifier: Classifier | None = None,
     batch: int = 256,
-    progress: bool = False,
+    progress=False,  # latentjax.progress: a callback, True for a bar, False
 ) -> LabelledLatents:
     """n rows (z, w, probs); labels "classifier" (needs `classifier`), "exact" (toyfaces, psi = 1), or
     "none" (no probabilities, [N, 0]: to be replaced with `with_probs`)."""
@@ -118,7 +118,7 @@ def labelled_latents(
     probs=None,
     attributes=None,
     batch: int = 256,
-    progress: bool = False,
+    progress=False,  # latentjax.progress: a callback, True for a bar, False
 ) -> LabelledLatents:
     """The latents + probabilities an attribute metric runs on, from one of the sources: a `latentjax
     sample` directory `data`; n rows sampled from G labelled by `classifier` (a Classifier or a name for

@@ -29,7 +29,7 @@ def train_wstar_flow(
     flow=None,
     train=None,
     meta: dict | None = None,
-    progress: bool = False,
+    progress=False,  # latentjax.progress: a callback, True for a bar, False
 ) -> TrainedFlow:
     """Paper 002's recipe on `labelled` latents (`metrics.sample.labelled_latents`): fixed classifiers,
     T: W(+) -> W* (`flow.fit.fit_wstar`), W* normals; saved to outdir/flow, checkpoints (a killed run
