@@ -95,36 +95,11 @@ def check_image_out(path: str, animation: bool = False) -> None:
         )
 
 
-class progress_bar:  # noqa: N801 - used like a function
-    """A tqdm bar on stderr for a library `progress(done, total, **info)` callback (`latentjax.progress`),
-    opened at the first report (a compile does not distort its ETA, the total is known); none when
-    disabled or total < min_total. Use as a context manager, or close() it."""
+def progress_bar(disabled: bool = False, unit: str = "it", min_total: int = 0, desc: str | None = None):
+    """A tqdm bar on stderr as a library progress callback (`latentjax.progress.Bar`; `.update_to`)."""
+    from latentjax.progress import Bar
 
-    def __init__(self, disabled: bool = False, unit: str = "it", min_total: int = 0, desc: str | None = None):
-        self.disabled, self.unit, self.min_total, self.desc = disabled, unit, min_total, desc
-        self.bar = None
-
-    def update_to(self, done: int, total: int, **postfix) -> None:
-        if self.disabled or total < self.min_total:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit=self.unit, desc=self.desc)
-        self.bar.update(done - self.bar.n)
-        if postfix:
-            self.bar.set_postfix(**{k: f"{v:.4f}" if isinstance(v, float) else v for k, v in postfix.items()})
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    return Bar(disabled, unit, min_total, desc)
 
 
 def noise_mode_arg(p: argparse.ArgumentParser, default: str = "const", help: str | None = None) -> None:

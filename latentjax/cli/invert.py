@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from latentjax.cli._common import model_args
+from latentjax.cli._common import model_args, progress_bar
 from latentjax.latent_types import MAPPED
 
 
 def cmd_invert(args) -> int:
-    from tqdm import tqdm
-
     from latentjax import load_generator
     from latentjax.invert import invert
 
     if args.steps < 1:
         raise ValueError("--steps must be >= 1")
     G = load_generator(args.model, args.network)
-    bar = None
+    bar = progress_bar(disabled=args.quiet, unit="step")
 
     def show(ev) -> None:
-        nonlocal bar
         if ev.stage == "prepared":
             r = ev.result
             if r.error:
@@ -29,15 +26,11 @@ def cmd_invert(args) -> int:
                 print(f"{r.name}: {', '.join(r.notes)}")
         elif ev.stage == "compiling" and not args.quiet:
             print(f"{', '.join(ev.names)}: compiling the projector (once per batch size; can take a minute)...")
-        elif ev.stage == "step" and not args.quiet:
-            if bar is None:  # opened after the first step, so the compile does not distort its ETA
-                bar = tqdm(total=ev.steps, initial=ev.step - 1, desc=", ".join(ev.names)[:40], unit="step")
-            bar.update(1)
-            bar.set_postfix(loss=f"{ev.loss:.4f}")
+        elif ev.stage == "step":  # the bar opens after the first step: the compile does not distort its ETA
+            bar.desc = ", ".join(ev.names)[:40]
+            bar(ev.step, ev.steps, loss=ev.loss)
         elif ev.stage == "measuring":
-            if bar is not None:
-                bar.close()
-                bar = None
+            bar.close()
             if not args.quiet:
                 print(f"{', '.join(ev.names)}: rendering and measuring the reconstructions...")
         elif ev.stage == "done":

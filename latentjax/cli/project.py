@@ -35,7 +35,7 @@ def cmd_project(args) -> int:
             print(f"{ev.names[0]}: {', '.join(ev.notes)}")
         elif ev.stage == "step":
             bar.desc = ", ".join(ev.names)[:40]
-            bar.update_to(ev.step, ev.steps, loss=f"{ev.loss:.4f}")
+            bar(ev.step, ev.steps, loss=ev.loss)
             if ev.step == ev.steps:
                 bar.close()
         elif ev.stage == "done":
