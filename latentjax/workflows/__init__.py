@@ -14,18 +14,18 @@ from latentjax.workflows.projection import ProjectedImage, ProjectionProgress, p
 from latentjax.workflows.wstar_training import TrainedFlow, train_wstar_flow
 
 __all__ = [
+    "EditSweep",
     "FittedDirections",
-    "fit_directions_to_folder",
+    "GeneratedImages",
     "METRICS",
     "Measurement",
-    "measure",
-    "EditSweep",
-    "edit_sweep",
-    "GeneratedImages",
     "ProjectedImage",
     "ProjectionProgress",
-    "generate_images",
-    "project_images",
     "TrainedFlow",
+    "edit_sweep",
+    "fit_directions_to_folder",
+    "generate_images",
+    "measure",
+    "project_images",
     "train_wstar_flow",
 ]
