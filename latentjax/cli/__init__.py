@@ -47,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command. Exit codes: 0 done, 2 bad input or arguments (one line `error: <file or
     argument>: <what>`), 1 an unexpected error (a bug: short message + where to report), 130 Ctrl-C."""
     from latentjax.distributed import PeerError, shutdown
-    from latentjax.errors import ExportError, LoadError, MissingExtraError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # --debug is accepted anywhere on the line (after a sub-command too), so it is taken out first.
@@ -61,38 +60,32 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
         shutdown()  # several processes: leave the job in order (a no-op otherwise)
         return code
-    except KeyboardInterrupt:
-        if debug:
+    except (KeyboardInterrupt, Exception) as e:
+        code, text = _exit_for(e, args)
+        if debug and not isinstance(e, PeerError):
             _leave_job(traceback=True)
             raise
-        print(f"\nstopped (Ctrl-C){getattr(args, 'resume_hint', '')}", file=sys.stderr)
-        _leave_job(130)
-        return 130
-    except PeerError as e:  # another process of the job died: not this input's fault, exit 1
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        _leave_job(1)
-        return 1
-    except (LoadError, ValueError, FileExistsError, MissingExtraError, ExportError) as e:
-        if debug:
-            _leave_job(traceback=True)
-            raise
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        _leave_job(2)
-        return 2
-    except OSError as e:  # a missing / unreadable file named on the command line; other OS errors are bugs
-        if debug:
-            _leave_job(traceback=True)
-            raise
-        if e.filename is None:
-            return _unexpected(e)
-        print(f"error: {e.filename}: {(e.strerror or str(e)).lower()}", file=sys.stderr)
-        _leave_job(2)
-        return 2
-    except Exception as e:
-        if debug:
-            _leave_job(traceback=True)
-            raise
-        return _unexpected(e)
+        print(text, file=sys.stderr)
+        _leave_job(code)
+        return code
+
+
+def _exit_for(e: BaseException, args) -> tuple[int, str]:
+    """(exit code, stderr text) of an error: 130 Ctrl-C; 1 a dead peer (not this input's fault); 2 the
+    project's own input / load errors and a missing or unreadable file named on the command line; 1 and
+    where to report it for anything else (a bug)."""
+    from latentjax.distributed import PeerError
+    from latentjax.errors import ExportError, LoadError, MissingExtraError
+
+    if isinstance(e, KeyboardInterrupt):
+        return 130, f"\nstopped (Ctrl-C){getattr(args, 'resume_hint', '')}"
+    if isinstance(e, PeerError):
+        return 1, f"error: {one_line(e)}"
+    if isinstance(e, (LoadError, ValueError, FileExistsError, MissingExtraError, ExportError)):
+        return 2, f"error: {one_line(e)}"
+    if isinstance(e, OSError) and e.filename is not None:  # other OS errors are bugs
+        return 2, f"error: {e.filename}: {(e.strerror or str(e)).lower()}"
+    return 1, f"error: unexpected {type(e).__name__}: {one_line(e)}\n  {REPORT}"
 
 
 def _leave_job(code: int = 1, traceback: bool = False) -> None:
@@ -109,12 +102,6 @@ def _leave_job(code: int = 1, traceback: bool = False) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-
-
-def _unexpected(e: BaseException) -> int:
-    print(f"error: unexpected {type(e).__name__}: {one_line(e)}\n  {REPORT}", file=sys.stderr)
-    _leave_job(1)
-    return 1
 
 
 def one_line(e: BaseException) -> str:
