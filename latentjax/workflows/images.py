@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from latentjax.generator import Generator, check_noise_mode
+from latentjax.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def generate_images(
     noise_seed: int = 0,
     batch: int = 16,
     grid_cols: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress = None,
 ) -> GeneratedImages:
     """Render `seeds` (NVIDIA's seed -> z, then mapping with psi / cutoff) or W+ codes `ws`
     [N, num_ws, w_dim] and write seedNNNN.png (wsNNNN.png), grid.png and latents.npz (ws, and z + seeds).
@@ -42,12 +43,13 @@ def generate_images(
     The folder is made only after the latents are computed (bad seeds or psi leave none). Several
     processes: each renders a block of whole batches (the same batches, so the same pixels, as one
     process) and writes its own PNGs; process 0 writes grid.png and latents.npz.
-    progress(rendered, total) after each batch (this process's images).
+    progress (`latentjax.progress`): told (rendered, total) after each batch, this process's images.
     """
     import jax
 
     from latentjax.distributed import allgather_arrays
     from latentjax.media import make_grid, save_png, to_uint8
+    from latentjax.progress import Reporter
     from latentjax.render import iter_batches
     from latentjax.seeds import z_from_seeds
     from latentjax.sharding import map_batches, process_block
@@ -68,12 +70,12 @@ def generate_images(
     b0, b1 = process_block(-(-len(ws) // batch))
     lo, hi = b0 * batch, min(b1 * batch, len(ws))
     thumbs = []
-    for imgs in iter_batches(G, ws[lo:hi], batch, noise_mode, key, first_batch=b0):
-        for img in to_uint8(imgs):
-            save_png(out / f"{names[lo + len(thumbs)]}.png", img)
-            thumbs.append(img)
-        if progress is not None:
-            progress(len(thumbs), hi - lo)
+    with Reporter(progress, hi - lo, "generate", "img") as rep:
+        for imgs in iter_batches(G, ws[lo:hi], batch, noise_mode, key, first_batch=b0):
+            for img in to_uint8(imgs):
+                save_png(out / f"{names[lo + len(thumbs)]}.png", img)
+                thumbs.append(img)
+            rep.update(len(imgs))
     c = G.config
     mine = np.stack(thumbs) if thumbs else np.zeros((0, c.resolution, c.resolution, c.img_channels), np.uint8)
     everything = allgather_arrays({"px": mine}, "gathering images for grid.png")["px"]
