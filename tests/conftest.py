@@ -12,7 +12,32 @@ import pytest
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 DATA = Path(__file__).parent / "data"
+
 SHARED = Path(os.environ.get("LATENTJAX_GOLDEN", Path(__file__).resolve().parents[2] / "shared" / "golden"))
+
+# Every XLA:CPU executable keeps a few memory mappings until its jit cache entry goes; a full run
+# compiles tens of thousands (hypothesis varies shapes), and at Linux's default vm.max_map_count
+# (65530) the next compile dies with SIGSEGV/SIGABRT inside XLA. Drop the compile caches whenever
+# the process nears the limit (session fixtures simply recompile once afterwards).
+_MAPS = Path("/proc/self/maps")
+_MAP_LIMIT = Path("/proc/sys/vm/max_map_count")
+
+
+def _mapping_count() -> int:
+    with _MAPS.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+@pytest.fixture(autouse=True)
+def _bounded_compile_caches():
+    yield
+    if _MAPS.exists() and _MAP_LIMIT.exists():
+        if _mapping_count() > int(_MAP_LIMIT.read_text()) // 2:
+            import gc
+
+            jax.clear_caches()
+            gc.collect()
+
 
 # (name, pickle, kind); kind: "sg1" (case files) or "sg2" (one npz of outputs)
 GOLDEN = [

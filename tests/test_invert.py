@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from latentjax import load_generator
-from latentjax.align import FACES_EXTRA
+from latentjax.align import FACES_EXTRA, faces_available
 from latentjax.cli import main
 from latentjax.errors import MissingExtraError
 from latentjax.invert import NOT_ALIGNED, InvertProgress, invert, output_names, prepare, psnr
@@ -236,11 +236,8 @@ def random_256():
 
 
 @pytest.mark.slow  # LPIPS at 256^2: the projector's compile and steps take about a minute on 2 loaded cores
+@pytest.mark.skipif(not faces_available(), reason='dlib / its landmark model missing: pip install -e ".[faces]"')
 def test_astronaut_end_to_end_with_dlib(random_256, tmp_path):
-    from latentjax.align import faces_available
-
-    if not faces_available():
-        pytest.skip('dlib / its landmark model missing: pip install -e ".[faces]"')
     photo = Path(__file__).parent / "data" / "photos" / "astronaut.png"  # scikit-image's astronaut.png
     out = tmp_path / "inv"
     (r,) = invert([str(photo)], random_256, steps=2, outdir=out)
