@@ -373,6 +373,7 @@ def eye_centres(landmarks):
 
 
 @needs_dlib
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_astronaut_aligns_to_ffhq_layout(astronaut):
     """Re-detected in the aligned crop, the eyes are level (<= 1 deg) and at the FFHQ positions
     (within 2% of the size): x = 0.375 / 0.625 of the width (the eye distance sets the scale), y from

@@ -54,6 +54,7 @@ def edited_copy(model: Path, dst: Path, **changes) -> Path:
 # ---- converted checkpoints -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~26 s of CPU (2026-12-02)
 def test_config_that_disagrees_with_the_weights_is_refused(model, tmp_path, capsys):
     bad = edited_copy(model, tmp_path / "m32", resolution=32, channels=[8, 8, 4, 4], fused_up=[False] * 3)
     out = tmp_path / "out"
@@ -251,6 +252,7 @@ def test_help_shows_every_default():
     assert not missing, missing
 
 
+@pytest.mark.slow  # ~9 s of CPU (2026-12-02)
 def test_interpolate_reports_the_frames_written_and_quiet_keeps_the_result_line(model, tmp_path, capsys):
     from PIL import Image
 

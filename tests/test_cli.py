@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import DATA, load_cached
 from PIL import Image
 
@@ -12,6 +13,7 @@ from latentjax.media import to_uint8
 PKL = DATA / "stylegan2/sg2_r32_z64_m8.pkl"
 
 
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_generate_writes_pngs_grid_and_latents(tmp_path):
     out = tmp_path / "gen"
     rc = main(
@@ -47,6 +49,7 @@ def test_generate_writes_pngs_grid_and_latents(tmp_path):
     assert np.abs(img.astype(int) - expect).max() <= 1
 
 
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_generate_from_saved_ws_reproduces_images(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["generate", "--model", str(PKL), "--seeds", "0-2", "--outdir", str(a), "--quiet"]) == 0

@@ -23,6 +23,7 @@ def dataset(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # ~7 s of CPU (2026-12-02)
 def test_sample_writes_a_complete_dataset(dataset, capsys):
     d = load_dataset(dataset, fields=("z", "w", "probs"))
     assert d["z"].shape == (400, 64) and d["w"].shape[0] == 400 and d["probs"].shape == (400, len(ATTRIBUTES))
@@ -35,6 +36,7 @@ def test_sample_writes_a_complete_dataset(dataset, capsys):
 
 
 @pytest.mark.parametrize("method", ["logistic", "batched"])
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_directions_fit_then_edit(dataset, tmp_path, method):
     dirs = tmp_path / "dirs"
     fit = ["directions", "fit", "--data", str(dataset), "--labels", "toyfaces", "--space", "z"]

@@ -30,6 +30,7 @@ def dataset(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # ~7 s of CPU (2026-12-02)
 def test_separability_exact_labels_both_engines(tmp_path, capsys):
     scores = {}
     for engine in ("sklearn", "jax"):
@@ -53,6 +54,7 @@ def test_exact_labels_refused_off_the_toy_world(capsys):
     assert code == 2 and "exact labels exist only for the toyfaces generators at truncation psi = 1" in text
 
 
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_scores_and_dci_on_a_sampled_dataset(dataset, tmp_path, capsys):
     code, text = run(["metrics", "scores", "--data", dataset, "--folds", 3, "--out", tmp_path / "s.json"], capsys)
     assert code == 0, text
@@ -85,6 +87,7 @@ def test_separability_of_user_probabilities(tmp_path, capsys):
     assert code == 2 and "one row per sampled latent" in text
 
 
+@pytest.mark.slow  # ~19 s of CPU (2026-12-02)
 def test_flow_train_then_edit_in_wstar(tmp_path, capsys):
     out = tmp_path / "flow"
     args = ["flow", "train", "--model", PKL, "--n", 200, "--steps", 6, "--hidden", 16, "--couplings", 2]
@@ -105,6 +108,7 @@ def test_flow_train_then_edit_in_wstar(tmp_path, capsys):
     assert code == 2 and "unknown attribute 'nope'" in text
 
 
+@pytest.mark.slow  # ~10 s of CPU (2026-12-02)
 def test_ppl_command_matches_the_library(tmp_path, capsys):
     from latentjax.metrics.ppl import perceptual_path_length
 

@@ -127,6 +127,7 @@ def test_row_latents_depend_on_seed_and_row_only():
 # ---- what a dataset holds ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~13 s of CPU (2026-12-02)
 def test_reference_dataset_contents(tiny_sg2, clf, ref):
     out, d = ref
     m = read_manifest(out)
@@ -187,6 +188,7 @@ def test_classifier_at_another_resolution_sees_resized_images(tiny_sg2, tmp_path
     np.testing.assert_allclose(d["probs"], want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # ~12 s of CPU (2026-12-02)
 def test_random_noise_is_per_row(tiny_sg2, tmp_path):
     sample_dataset(tiny_sg2, tmp_path, SampleConfig(6, batch=2, thumbnails=16, noise_mode="random"), progress=False)
     thumbs = load_dataset(tmp_path, ["thumbs"])["thumbs"]

@@ -170,6 +170,7 @@ def multi_attribute():
     ],
     ids=["l2-lbfgs", "l2-adam-minibatch", "l1-fista"],
 )
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_batched_fit_agrees_with_sklearn_loop(multi_attribute, kw, sk):
     x, y, x_test, y_test, _ = multi_attribute
     fit = fit_linear_classifiers(x, y, **kw)
@@ -228,6 +229,7 @@ def direction_and_others(draw):
 
 @PROPS
 @given(direction_and_others())
+@pytest.mark.slow  # ~7 s of CPU (2026-12-02)
 def test_condition_is_unit_and_orthogonal_to_conditions(case):
     d, others, _ = case
     c = np.asarray(condition(d, others))
@@ -239,6 +241,7 @@ def test_condition_is_unit_and_orthogonal_to_conditions(case):
 
 @PROPS
 @given(direction_and_others())
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_condition_leaves_orthogonal_directions_alone(case):
     _, others, residual = case
     c = np.asarray(condition(residual, others))
@@ -429,6 +432,7 @@ def test_load_direction_missing_file(tmp_path):
 # ---- nonlinear model and traversal (paper 004) -------------------------------------------------------
 
 
+@pytest.mark.slow  # ~12 s of CPU (2026-12-02)
 def test_mlp_traversal_reaches_a_nonlinear_attribute_a_linear_direction_cannot():
     """Attribute 0 is 'outside a sphere' (|z|^2 > median): not linearly separable, so logistic
     regression is at chance and its single direction fails from most start points; attribute 1

@@ -109,6 +109,7 @@ def test_launch_refuses_bad_requests():
         launch_local(["launch", "-n", "2"], 2)
 
 
+@pytest.mark.slow  # ~8 s of CPU (2026-12-02)
 def test_separability_fit_over_the_global_mesh_matches_the_single_process_fit():
     # the multi-process "jax" path (attributes over the global mesh, shard_map) run on this process's mesh
     import numpy as np

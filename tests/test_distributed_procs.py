@@ -46,6 +46,7 @@ def assert_same_dataset(a: Path, b: Path):
         assert da[k].dtype == db[k].dtype and np.array_equal(da[k], db[k]), k
 
 
+@pytest.mark.slow  # ~36 s of CPU (2026-12-02)
 def test_two_processes_sample_the_same_dataset_as_one(tmp_path):
     argv = ["sample", "--model", MODEL, "--n", "44", "--batch", "5", "--shard-size", "8", "--seed", "4"]
     argv += ["--trunc", "0.7", "--save-ws", "--thumbnails", "8", "--noise-mode", "random", "--quiet"]
@@ -56,6 +57,7 @@ def test_two_processes_sample_the_same_dataset_as_one(tmp_path):
     assert set(m["fields"]) == {"index", "z", "w", "ws", "thumbs", "probs"}  # every array compared
 
 
+@pytest.mark.slow  # ~15 s of CPU (2026-12-02)
 def test_killed_peer_fails_the_job_by_name_and_a_rerun_resumes(tmp_path):
     argv = ["sample", "--model", MODEL, "--n", "600", "--batch", "8", "--shard-size", "8", "--classifier", "none"]
     argv += ["--quiet"]
@@ -102,6 +104,7 @@ def test_killed_peer_fails_the_job_by_name_and_a_rerun_resumes(tmp_path):
     assert np.array_equal(index, np.arange(600))  # no row lost or duplicated
 
 
+@pytest.mark.slow  # ~23 s of CPU (2026-12-02)
 def test_two_processes_generate_the_same_files_as_one(tmp_path):
     # 7 seeds in batches of 3: process 0 renders batches 0-1, process 1 batch 2 (padded), random noise per batch
     argv = ["generate", "--model", MODEL, "--seeds", "3-9", "--batch", "3", "--noise-mode", "random", "--quiet"]
@@ -115,6 +118,7 @@ def test_two_processes_generate_the_same_files_as_one(tmp_path):
 
 
 @pytest.mark.parametrize("engine", ["jax", "sklearn"])
+@pytest.mark.slow  # ~16 s of CPU (2026-12-02)
 def test_two_processes_measure_the_same_separability_as_one(tmp_path, engine):
     # exact toy labels: no classifier, so the cost is the mapping and the fits (6 attributes over 2 processes)
     argv = ["metrics", "separability", "--model", "toyfaces-sg2", "--labels", "exact", "--n", "3000", "--seed", "2"]
@@ -132,6 +136,7 @@ def test_two_processes_measure_the_same_separability_as_one(tmp_path, engine):
     assert np.all(np.linalg.norm(cb - ca, axis=1) <= 1e-5 * np.linalg.norm(ca, axis=1))
 
 
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_processes_started_with_other_settings_are_refused(tmp_path):
     port = free_port()
     common = ["sample", "--model", MODEL, "--classifier", "none", "--out", str(tmp_path / "ds"), "--quiet"]

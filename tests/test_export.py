@@ -109,6 +109,7 @@ def test_pickler_writes_globals_without_importing_them():
 TORCH_ALLOWED = {"torch._utils _rebuild_tensor_v2", "torch FloatStorage", "collections OrderedDict"}
 
 
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_pt_file_structure(exports):
     """torch.save's zip layout: data.pkl (protocol 2, only weights_only-safe globals), byteorder,
     64-byte aligned data/<key>, version; stored uncompressed."""
@@ -163,6 +164,7 @@ def test_pt_round_trip_of_a_rosinality_file_is_bit_exact(exports):
     assert all(jax.tree_util.tree_leaves(same))
 
 
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_pt_from_official_pickle_renders_nvidia_images(exports):
     """NVIDIA TF pickle -> .pt -> our rosinality reader: NVIDIA's own outputs (stored noise,
     explicit noise maps, truncation)."""
@@ -248,6 +250,7 @@ def test_pkl_structure_and_untrained_d(exports):
 
 
 @pytest.mark.parametrize("name, src", [("toy", "toyfaces-sg2"), ("ada", ADA)])
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_pkl_round_trip(exports, name, src):
     """Our loader reads the written pickle back: same config (conv_clamp included), variables
     equal up to the float32 rounding of TF's mod_bias - 1 + 1, same images."""

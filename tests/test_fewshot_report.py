@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from conftest import load_script
 
 
+@pytest.mark.slow  # ~12 s of CPU (2026-12-02)
 def test_fewshot_report_smoke(tmp_path):
     report = load_script("fewshot_report")
     args = ["--attributes", "smiling", "--draws", "1", "--eval", "12", "--full", "200", "--pool", "120"]

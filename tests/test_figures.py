@@ -43,6 +43,7 @@ def test_style_mixing_grid_cells_are_mixed_latents(G):
 
 
 @pytest.mark.parametrize("space", ["z", "w"])
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_interpolation_passes_through_the_seeds(G, space):
     frames = interpolation_frames(G, [7, 8, 9], steps=3, space=space)
     assert frames.shape == (7, 32, 32, 3)
@@ -52,6 +53,7 @@ def test_interpolation_passes_through_the_seeds(G, space):
     assert np.abs(frames[1].astype(int) - frames[0]).max() > 0
 
 
+@pytest.mark.slow  # ~12 s of CPU (2026-12-02)
 def test_noise_figure_panels(G):
     fig = noise_figure(G, [0, 1], k=3)
     assert fig.shape == (2 * 32, 5 * 32, 3)
@@ -61,6 +63,7 @@ def test_noise_figure_panels(G):
     assert std.max() == 255 and std.min() >= 0  # normalised per row; noise changes some pixels
 
 
+@pytest.mark.slow  # ~15 s of CPU (2026-12-02)
 def test_cli_mix_interpolate_noise_write_images(tmp_path, capsys):
     m = ["--model", str(PKL)]
     assert main(["mix", *m, "--rows", "0-1", "--cols", "2-4", "--layers", "0-3", "--out", str(tmp_path / "m.png")]) == 0

@@ -65,6 +65,7 @@ def _forward_np(params, x, cfg=CFG):
 # ---- the bijection ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~8 s of CPU (2026-12-02)
 def test_identity_at_init_and_flatten_helpers():
     ws = jax.random.normal(jax.random.key(1), (5, 2, 4))
     x = flatten_ws(ws)
@@ -82,6 +83,7 @@ def test_identity_at_init_and_flatten_helpers():
 
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 2**16), cfg=st.sampled_from([CFG, CFG_HALVES]), scale=st.floats(1.0, 3.0))
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_inverse_is_exact_for_random_params(seed, cfg, scale):
     # N(0, 0.1) noise on every parameter: T moves points by O(10) (|T(x)| up to ~20). Much larger
     # noise sends |T(x)| towards 100, where one float32 ulp is ~1e-5 and no inverse can do better.
@@ -97,6 +99,7 @@ def test_inverse_is_exact_for_random_params(seed, cfg, scale):
 
 
 @pytest.mark.parametrize("cfg", [CFG, CFG_HALVES], ids=["checkerboard", "halves"])
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_logdet_matches_jacobian(cfg):
     params = perturbed(init_flow(cfg, jax.random.key(4)), 5, 0.3)
     xs = jax.random.normal(jax.random.key(6), (3, cfg.dim))
@@ -190,6 +193,7 @@ def test_preservation_by_hand_at_identity():
     np.testing.assert_allclose(float(got), want, rtol=1e-5)
 
 
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_training_lowers_attribute_loss_and_stays_invertible():
     ws, labels, cw, cb = toy_problem(n=64)
     tcfg = dataclasses.replace(FAST, steps=40, learning_rate=3e-3)
@@ -217,6 +221,7 @@ def test_batch_indices_depend_only_on_seed_and_step():
     assert not np.array_equal(batch_indices(8, 0, 10, 4), a[0])
 
 
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_resume_gives_identical_params(tmp_path, monkeypatch):
     ws, labels, cw, cb = toy_problem(n=20)
     straight, hist = train_flow(ws, labels, cw, cb, CFG, FAST)

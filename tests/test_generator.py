@@ -20,6 +20,7 @@ def z(n, dim=8, seed=0):
 
 
 @pytest.mark.parametrize("n", [1, 3, 5])
+@pytest.mark.slow  # ~7 s of CPU (2026-12-02)
 def test_shapes_for_any_batch_size(G, n):
     ws = G.mapping(z(n))
     assert ws.shape == (n, G.config.num_ws, G.config.w_dim) and ws.dtype == jnp.float32
@@ -36,6 +37,7 @@ def test_batch_rows_are_independent(G):
         np.testing.assert_allclose(np.asarray(G(zz[i : i + 1]))[0], full[i], rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_noise_modes(G):
     ws = G.mapping(z(2))
     zeros = [np.zeros(s, np.float32) for s in G.noise_shapes]
@@ -81,6 +83,7 @@ def test_bad_input_is_named(G, call, match):
         call(G)
 
 
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_pure_functions_compose_with_grad_and_vmap(G):
     cfg, v = G.config, G.variables
     ws = G.mapping(z(2))

@@ -81,6 +81,7 @@ def check_sg2(G, npz):
 
 
 @pytest.mark.parametrize("golden", golden_params())
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_pickle_matches_official(golden):
     name, pkl, kind = golden
     G = load_cached(pkl)

@@ -66,6 +66,7 @@ def test_output_names():
         output_names(["a.png"], ["../a"])
 
 
+@pytest.mark.slow  # ~44 s of CPU (2026-12-02)
 def test_invert_writes_editable_measured_latents(toy, toy_targets, tmp_path, capsys):
     """Files, formats and numbers checked against independent computations; then `latentjax edit`
     edits the written latent."""

@@ -56,6 +56,7 @@ def test_lerp_per_sample_t(case):
 
 @FAST
 @given(pairs, ts)
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_slerp_unit_norm_endpoints_and_constant_speed(case, t):
     seed, n, d = case
     a, b = arr(seed, n, d) * 3.0, arr(seed + 1, n, d)
@@ -103,6 +104,7 @@ def test_slerp_antiparallel_is_finite_and_on_sphere(case, t):
     np.testing.assert_allclose(jnp.sum(slerp(a, -a, 0.5) * unit(a), -1), 0.0, atol=1e-5)  # half way: 90 degrees
 
 
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_slerp_per_sample_t_and_zero_vector():
     a, b = arr(0, 4, 3), arr(1, 4, 3)
     t = jnp.asarray([0.0, 0.25, 0.5, 1.0], jnp.float32)
@@ -117,6 +119,7 @@ def test_slerp_per_sample_t_and_zero_vector():
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integers(1, 5), st.sampled_from(["lerp", "slerp"]))
+@pytest.mark.slow  # ~19 s of CPU (2026-12-02)
 def test_path_length_and_exact_keyframes(seed, k, steps, mode):
     keys = arr(seed, k, 2, 4)
     path = interpolation_path(keys, steps, mode)
@@ -129,6 +132,7 @@ def test_path_length_and_exact_keyframes(seed, k, steps, mode):
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.sampled_from([2, 4]))
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_path_frames_follow_segments(seed, steps):
     keys = arr(seed, 3, 1, 4)
     path = interpolation_path(keys, steps, "lerp")

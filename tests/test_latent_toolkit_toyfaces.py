@@ -22,6 +22,7 @@ def world():
     return G, clf, z, w, np.stack([np.asarray(lab[a]) for a in ATTRIBUTES], axis=1)
 
 
+@pytest.mark.slow  # ~9 s of CPU (2026-12-02)
 def test_table1_attributes_are_linearly_predictable_in_z_and_w(world):
     """Paper 000 Table 1's protocol (L1 logistic, C = 0.1, stratified CV) on 3000 latents."""
     _, _, z, w, y = world
