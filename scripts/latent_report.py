@@ -158,7 +158,7 @@ def tunagan(G, clf, z, w, labels, attr: str, n: int, C: float) -> dict:
 
 def markdown(rep: dict) -> str:
     L = header(f"Latent toolkit on {rep['model']}", rep["provenance"])
-    L += ["", f"## Paper 000 Table 1: L1 logistic regression (C = {rep['C']}), {rep['folds']}-fold CV, n = {rep['n']}"]
+    L += [f"## Paper 000 Table 1: L1 logistic regression (C = {rep['C']}), {rep['folds']}-fold CV, n = {rep['n']}"]
     L += ["", "| attribute | AUC z | AUC w | bal. acc. z | bal. acc. w |", "|---|---|---|---|---|"]
     for a, r in rep["table1"].items():
         L.append(f"| {a} | {r['auc_z']:.3f} | {r['auc_w']:.3f} | {r['bacc_z']:.3f} | {r['bacc_w']:.3f} |")

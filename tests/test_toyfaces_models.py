@@ -49,6 +49,27 @@ def test_train_classifier_refuses_a_clean_fraction_outside_0_1():
         train_classifier(steps=1, clean_frac=1.5)
 
 
+def test_train_classifier_refuses_focus_without_attributes():
+    from latentjax.toyfaces.train import train_classifier
+
+    with pytest.raises(ValueError, match="needs focus attributes"):
+        train_classifier(steps=1, focus_frac=0.5)
+    with pytest.raises(KeyError, match="unknown attribute 'wide'"):
+        train_classifier(steps=1, focus=(("wide", 1.0),), focus_frac=0.5)
+
+
+def test_focused_latents_sit_near_the_boundary_on_both_sides():
+    """Stage 3's batches: the focused part is drawn near face_width's threshold, from both sides alike."""
+    from latentjax.toyfaces import FACTORS, factors_of
+    from latentjax.toyfaces.train import _focused_latents
+
+    z = _focused_latents(jax.random.key(0), 1024, 512, (("wide_face", 1.0),))
+    fw = np.asarray(factors_of(z))[:, FACTORS.index("face_width")]
+    plain, near = np.abs(fw[:512] - 0.5), fw[512:] - 0.5
+    assert z.shape == (1024, Z_DIM) and np.median(np.abs(near)) < 0.3 * np.median(plain)
+    assert 0.4 < np.mean(near > 0) < 0.6  # both labels: the boundary is not pushed either way
+
+
 @pytest.mark.slow
 def test_a_few_training_steps_reduce_the_loss(clf):
     from latentjax.toyfaces.train import train_classifier, train_generator
@@ -163,7 +184,7 @@ def test_training_script_runs_end_to_end(tmp_path):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     args = ["--steps", "2", "--map-steps", "2", "--tune-steps", "1", "--clf-steps", "2", "--clf-tune-steps", "1"]
-    args += ["--teacher-steps", "2"]
+    args += ["--clf-focus-steps", "1", "--clf-eval-n", "64", "--teacher-steps", "2"]
     assert mod.main([*args, "--batch", "4", "--eval-n", "16", "--out", str(tmp_path)]) == 0
     metrics = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
     assert {"classifier", "teacher", "toyfaces-sg2", "toyfaces-sg1"} <= set(metrics)
@@ -172,8 +193,9 @@ def test_training_script_runs_end_to_end(tmp_path):
     assert load_classifier(tmp_path / "toyfaces-classifier").attributes == ATTRIBUTES
     # a new classifier alone: the generators in --out are re-graded by it, their training record kept
     before = metrics["toyfaces-sg2"]
-    assert mod.main(["--only", "classifier", "--clf-steps", "1", "--clf-tune-steps", "1", "--eval-n", "8",
-                     "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert mod.main(["--only", "classifier", "--clf-steps", "1", "--clf-tune-steps", "1", "--clf-focus-steps", "2",
+                     "--clf-eval-n", "64", "--eval-n", "8", "--out", str(tmp_path)]) == 0  # fmt: skip
     after = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
     assert after["toyfaces-sg2"]["train"] == before["train"] and after["classifier"]["tune"]["steps"] == 1
+    assert [f["steps"] for f in after["classifier"]["focus"]] == [2, 2] and after["classifier"]["heldout_n"] == 64
     assert after["toyfaces-sg2"]["n"] == after["toyfaces-sg1"]["n"] == 8 and before["n"] == 16
