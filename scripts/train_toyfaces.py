@@ -13,7 +13,14 @@ on 2026-12-02 as
     python scripts/train_toyfaces.py --only classifier --clf-init /tmp/stage1/weights/toyfaces-classifier
 in 25.9 min with the 2 cores shared (load average 3-6), then re-graded the generators already in
 --out with the new classifier (4.5 min; 30.4 min in all; a classifier-only run always does, so the
-generators' accuracies in toyfaces-metrics.json are the shipped classifier's). Generators:
+generators' accuracies in toyfaces-metrics.json are the shipped classifier's). Stage 3 (`CLF_FOCUS`:
+two 500-step runs at lr 1e-4, half of each batch near the weakest attributes' boundaries) ran on
+2026-12-02 from the stage-2 classifier of commit e8cbc94, with the arguments this command passes,
+    mkdir /tmp/stage2 && git archive e8cbc94 weights/toyfaces-classifier | tar -x -C /tmp/stage2
+    python scripts/train_toyfaces.py --only classifier --clf-init /tmp/stage2/weights/toyfaces-classifier \
+        --clf-tune-steps 0
+in 16.3 + 25.7 min (load average 15-25), then re-graded the generators (n 16384 held-out faces for
+the classifier). Generators:
 `--only sg2 sg1` (2026-11-23, 47.5 min on the 2-core CPU machine: loss-network classifier
 ("teacher", 800 steps, not shipped) 6.0 min, toyfaces-sg2 20.9 min and toyfaces-sg1 20.6 min for
 1500 + 10000 + 500 steps of the three phases plus their reports). From scratch, about 1.5 h.
