@@ -91,3 +91,20 @@ def test_sg3_options_are_refused_on_other_architectures(tiny_sg2):
     for opt in ("anchor_input", "fit_transform"):
         with pytest.raises(validate.InputError, match=f"{opt}.*StyleGAN3.*stylegan2"):
             project(tiny_sg2, t, "w", 1, ProjectConfig(**MSE_ONLY, **{opt: True}))
+
+
+def test_cli_refuses_sg3_options_on_stylegan2_before_writing(tiny_sg2, tmp_path, capsys):
+    """`latentjax project --fit-transform` on a StyleGAN2 model: one error line, exit 2, no folder."""
+    from PIL import Image
+
+    from latentjax.checkpoint import save_generator
+    from latentjax.cli import main
+
+    save_generator(tmp_path / "sg2", tiny_sg2.config, tiny_sg2.variables)
+    Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(tmp_path / "t.png")
+    out = tmp_path / "out"
+    for flag in ("--fit-transform", "--anchor-input"):
+        code = main(["project", str(tmp_path / "t.png"), "--model", str(tmp_path / "sg2"), flag, "--outdir", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "StyleGAN3" in err and "stylegan2" in err, err
+        assert not out.exists()
