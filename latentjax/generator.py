@@ -47,9 +47,12 @@ def mapping_fn(variables: dict, z: jax.Array, psi, cutoff, *, cfg: GeneratorConf
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def synthesis_fn(variables: dict, ws: jax.Array, noise: list, *, cfg: GeneratorConfig) -> jax.Array:
-    """Pure synthesis: ws: [N, num_ws, w_dim], noise: per-layer [N|1, H, W] or None (stored map)."""
-    return GeneratorNet(cfg).apply(variables, ws, noise, method=GeneratorNet.synthesis)
+def synthesis_fn(
+    variables: dict, ws: jax.Array, noise: list, transform: jax.Array | None = None, *, cfg: GeneratorConfig
+) -> jax.Array:
+    """Pure synthesis: ws: [N, num_ws, w_dim], noise: per-layer [N|1, H, W] or None (stored map).
+    transform (StyleGAN3 only): [3, 3] or per image [N, 3, 3], replaces the stored input transform."""
+    return GeneratorNet(cfg).apply(variables, ws, noise, transform, method=GeneratorNet.synthesis)
 
 
 def random_noise(cfg: GeneratorConfig, key: jax.Array, n: int) -> list[jax.Array]:

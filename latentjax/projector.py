@@ -32,6 +32,16 @@ Differences from NVIDIA's projector (all deliberate, none changes the algorithm)
     MSE (`mse_weight`) and paper 001's two stages (`mse_steps` of pixel MSE only, then perceptual).
     MSE is taken at the generator's resolution (paper 001's pixel loss), LPIPS at <= 256^2 (NVIDIA).
   - A non-finite loss raises FloatingPointError instead of continuing.
+
+StyleGAN3 (no noise inputs: W/W+ only, the noise regulariser skipped) has two options of its own:
+  - `anchor_input`: W+ row 0, which drives the Fourier-feature input's rotation/translation affine,
+    is held at the model's w_avg (the "aligned" input of the average face), so the projected latent
+    changes what is drawn, not where the input grid sits; the result's ws carry w_avg in row 0.
+  - `fit_transform`: the input transform (rotation angle + translation, 3 numbers per image, what
+    `generate --rotate/--translate` sets) is optimised jointly with the latent (same Adam, its lr
+    times `transform_lr_mul`), from the identity, so a tilted or off-centre target is matched by
+    turning the input grid instead of being forced into the latent. `result.transform` holds
+    (translate x, translate y, rotate degrees) per image, gen_images.py's units.
 """
 
 from __future__ import annotations
@@ -52,6 +62,7 @@ from latentjax import validate
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise, synthesis_fn
 from latentjax.latent_types import MAPPED, W, check_space
+from latentjax.nets.stylegan3 import input_transforms
 from latentjax.ops.resample import area_downsample, block_mean
 from latentjax.perceptual import LPIPS_LAYERS, load_lpips_params, lpips, normalize_channels, vgg16_features
 from latentjax.perceptual.lpips import scaling_layer
@@ -90,6 +101,9 @@ class ProjectConfig:
     # None = automatic (`micro_batch_size`: up to 8 images at 256^2, one at a time at 1024^2),
     # 0 = the whole batch in one pass.
     micro_batch: int | None = None
+    anchor_input: bool = False  # StyleGAN3: the Fourier input's affine reads w_avg, not the projected w
+    fit_transform: bool = False  # StyleGAN3: fit rotation + translation of the input per image
+    transform_lr_mul: float = 0.1  # the transform's lr relative to the latent's (radians / image widths)
 
     def __post_init__(self):
         positive = ("initial_learning_rate", "lr_rampdown_length", "lr_rampup_length", "noise_ramp_length")
@@ -98,6 +112,7 @@ class ProjectConfig:
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"ProjectConfig.{name} must be a finite number > 0, got {v}")
         nonneg = ("initial_noise_factor", "regularize_noise_weight", "perceptual_weight", "mse_weight")
+        nonneg += ("transform_lr_mul",)
         for name in nonneg:
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
@@ -134,11 +149,15 @@ class ProjectionResult:
     space: str
     history_steps: np.ndarray | None = None  # [K] steps recorded (config.record_every)
     ws_history: np.ndarray | None = None  # [K, N, num_ws, w_dim] w after those steps
+    # [N, 3] fitted (translate x, translate y, rotate degrees) of StyleGAN3's input (fit_transform);
+    # render with G.with_transform((x, y), deg) or `generate --translate x,y --rotate deg`
+    transform: np.ndarray | None = None
 
 
 class ProjectState(NamedTuple):
     """The optimiser's carry. params: {"w": [N, k, w_dim] (k = 1 in W, num_ws in W+),
-    "noise": [[N, H, W] per noise layer] (empty when noise is not optimised)}."""
+    "noise": [[N, H, W] per noise layer] (empty when noise is not optimised),
+    "transform": [N, 3] (translate x, y in image widths, angle in radians; only with fit_transform)}."""
 
     params: dict
     opt_state: optax.OptState
@@ -157,6 +176,8 @@ class StepSpec:
     beta2: float
     adam_eps: float
     micro_batch: int = 0  # rows of the (per-process) batch per forward/backward pass; 0 = all at once
+    anchor_input: bool = False
+    fit_transform: bool = False
 
     def optimizer(self) -> optax.GradientTransformation:
         # Adam without the lr: the scheduled lr multiplies the update in `project_step`.
@@ -263,10 +284,30 @@ def image_losses(
     return loss
 
 
-def _synthesize(variables: dict, w: jax.Array, noise: list, gcfg: GeneratorConfig) -> jax.Array:
-    """w: [N, k, w_dim] (k = 1 or num_ws) -> images; noise [] means the stored maps."""
+def transform_matrices(t: jax.Array) -> jax.Array:
+    """Fitted transform parameters [N, 3] (translate x, y in image widths, angle in radians) ->
+    StyleGAN3 input transforms [N, 3, 3] (the stored inverse, as `G.with_transform` sets)."""
+    return input_transforms(t[:, :2], t[:, 2])
+
+
+def full_ws(variables: dict, w: jax.Array, gcfg: GeneratorConfig, anchor_input: bool = False) -> jax.Array:
+    """w: [N, k, w_dim] (k = 1 or num_ws) -> ws [N, num_ws, w_dim]; with `anchor_input` row 0 (the
+    StyleGAN3 input's affine) is the model's w_avg."""
     ws = jnp.broadcast_to(w, (w.shape[0], gcfg.num_ws, w.shape[2]))
-    return synthesis_fn(variables, ws, list(noise) or [None] * len(gcfg.noise_resolutions), cfg=gcfg)
+    if anchor_input:
+        w_avg = variables["buffers"]["mapping_network"]["w_avg"]
+        ws = ws.at[:, 0].set(jnp.broadcast_to(w_avg, (w.shape[0], w.shape[2])))
+    return ws
+
+
+def _synthesize(
+    variables: dict, w: jax.Array, noise: list, gcfg: GeneratorConfig, transform=None, anchor_input: bool = False
+) -> jax.Array:
+    """w: [N, k, w_dim] (k = 1 or num_ws) -> images; noise [] means the stored maps; transform:
+    fitted [N, 3] parameters (`transform_matrices`) or None (the stored transform)."""
+    ws = full_ws(variables, w, gcfg, anchor_input)
+    m = None if transform is None else transform_matrices(transform)
+    return synthesis_fn(variables, ws, list(noise) or [None] * len(gcfg.noise_resolutions), m, cfg=gcfg)
 
 
 def micro_batch_size(n: int, resolution: int, requested: int | None, devices: int = 1) -> int:
@@ -288,10 +329,12 @@ def micro_batch_size(n: int, resolution: int, requested: int | None, devices: in
 
 
 def _losses(params, targets, tfeats, keys, variables, lpips_params, step, w_noise_scale, weights, *, spec):
-    """Per-image loss [n] of params {"w": [n, k, w_dim], "noise": [[n, H, W], ...]} (pre-update)."""
+    """Per-image loss [n] of params {"w": [n, k, w_dim], "noise": [[n, H, W], ...], "transform": [n, 3]
+    (fit_transform only)} (pre-update)."""
     w = params["w"]
     eps = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, step), w.shape[1:], jnp.float32))(keys)
-    images = _synthesize(variables, w + w_noise_scale * eps, params["noise"], spec.gcfg)
+    noisy = w + w_noise_scale * eps
+    images = _synthesize(variables, noisy, params["noise"], spec.gcfg, params.get("transform"), spec.anchor_input)
     loss = image_losses(lpips_params, images, targets, tfeats, weights, spec=spec)
     if spec.optimize_noise:
         loss = loss + weights["reg"] * noise_regularization(params["noise"])
@@ -309,12 +352,19 @@ def _loss_and_grad(params, targets, tfeats, keys, variables, lpips_params, step,
     return loss, grads
 
 
-def _update(state: ProjectState, grads: dict, lr: jax.Array, *, spec: StepSpec) -> ProjectState:
-    """Adam (lr scheduled outside), then NVIDIA's renormalisation of the noise maps."""
+def _update(
+    state: ProjectState, grads: dict, lr: jax.Array, transform_lr: jax.Array, *, spec: StepSpec
+) -> ProjectState:
+    """Adam (lr scheduled outside; the StyleGAN3 input transform's own), then NVIDIA's
+    renormalisation of the noise maps."""
     with jax.numpy_dtype_promotion("standard"):  # optax's bias correction mixes int32 counts and floats
         updates, opt_state = spec.optimizer().update(grads, state.opt_state, state.params)
-    params = jax.tree_util.tree_map(lambda p, u: p - lr * u, state.params, updates)
-    params = {"w": params["w"], "noise": [normalize_noise(n) for n in params["noise"]]}
+    lrs = {"w": lr, "noise": lr, "transform": transform_lr}
+    params = {
+        k: jax.tree_util.tree_map(lambda p, u, lr_k=lrs[k]: p - lr_k * u, v, updates[k])
+        for k, v in state.params.items()
+    }
+    params["noise"] = [normalize_noise(n) for n in params["noise"]]
     return ProjectState(params, opt_state)
 
 
@@ -323,7 +373,12 @@ def _one_pass_step(state, variables, lpips_params, targets, tfeats, keys, step, 
     loss, grads = _loss_and_grad(
         state.params, targets, tfeats, keys, variables, lpips_params, step, w_noise_scale, weights, spec=spec
     )
-    return _update(state, grads, lr, spec=spec), loss
+    return _update(state, grads, lr, lr * _transform_lr_mul(weights), spec=spec), loss
+
+
+def _transform_lr_mul(weights: dict):
+    """The input transform's lr multiplier (absent from hand-made weight dicts: the default)."""
+    return weights.get("transform_lr_mul", ProjectConfig.transform_lr_mul)
 
 
 _chunk_loss_and_grad = jax.jit(_loss_and_grad, static_argnames=("spec",))
@@ -348,7 +403,8 @@ def project_step(
 
     targets: [N, R, R, C]; tfeats: `target_features(targets)`;
     keys: [N] per-image keys (latent noise of step s: fold_in(key_n, s));
-    step: int32; lr, w_noise_scale: float32; weights: {"perceptual", "mse", "reg"} float32.
+    step: int32; lr, w_noise_scale: float32; weights: {"perceptual", "mse", "reg", "transform_lr_mul"}
+    float32 (traced: changing them does not recompile).
 
     spec.micro_batch = k (0 < k < N, dividing N): forward and backward run k images at a time,
     each pass a call of one compiled program, so a pass keeps the activations of k images, not N;
@@ -379,13 +435,14 @@ def project_step(
     order = np.argsort(np.concatenate([np.arange(c, n, chunks) for c in range(chunks)]))  # back to row order
     loss = jnp.concatenate(losses)[order]
     grads = jax.tree_util.tree_map(lambda *g: jnp.concatenate(g)[order], *grads)
-    return _jit_update(state, grads, lr, spec=spec), loss
+    return _jit_update(state, grads, lr, lr * _transform_lr_mul(weights), spec=spec), loss
 
 
 @functools.partial(jax.jit, static_argnames=("spec",))
-def _final(variables, lpips_params, w, noise, targets, *, spec: StepSpec):
-    """(images [N, R, R, C], lpips [N], mse [N]) of latents w: [N, k, w_dim] with noise (or stored maps)."""
-    images = _synthesize(variables, w, noise, spec.gcfg)
+def _final(variables, lpips_params, w, noise, targets, transform=None, *, spec: StepSpec):
+    """(images [N, R, R, C], lpips [N], mse [N]) of latents w: [N, k, w_dim] with noise (or stored
+    maps) and the fitted transform [N, 3] (or the stored one)."""
+    images = _synthesize(variables, w, noise, spec.gcfg, transform, spec.anchor_input)
     x = area_downsample(_rgb(images), spec.loss_resolution)
     y = area_downsample(_rgb(targets), spec.loss_resolution)
     return images, lpips(lpips_params, x, y), jnp.mean(jnp.square(images - targets), axis=(1, 2, 3))
@@ -468,7 +525,18 @@ def _step_spec(G: Generator, config: ProjectConfig, perceptual: str, micro_batch
         beta2=config.beta2,
         adam_eps=config.adam_eps,
         micro_batch=micro_batch,
+        anchor_input=config.anchor_input,
+        fit_transform=config.fit_transform,
     )
+
+
+def check_sg3_options(config: ProjectConfig, cfg: GeneratorConfig) -> None:
+    """anchor_input / fit_transform act on StyleGAN3's Fourier-feature input: refused elsewhere."""
+    used = [k for k in ("anchor_input", "fit_transform") if getattr(config, k)]
+    if used and cfg.arch != "stylegan3":
+        raise validate.InputError(
+            f"{' and '.join(used)}: act on StyleGAN3's Fourier-feature input; this model is {cfg.arch}, which has none"
+        )
 
 
 def project(
@@ -495,6 +563,7 @@ def project(
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     cfg = G.config
+    check_sg3_options(config, cfg)
     if config.optimize_noise and not G.noise_shapes:
         # StyleGAN3 has no noise inputs: nothing to optimise, so the noise regulariser is skipped, not faked.
         config = dataclasses.replace(config, optimize_noise=False)
@@ -517,6 +586,8 @@ def project(
     w0 = _start_latents(init, w_avg, n, k, cfg)  # NVIDIA: start at w_avg
     w0 = jnp.asarray(pad_rows(w0, pad))
     params = {"w": jnp.array(w0), "noise": init_noise(cfg, keys_p) if config.optimize_noise else []}
+    if config.fit_transform:
+        params["transform"] = jnp.zeros((n_pad, 3), jnp.float32)  # the identity
     mb = micro_batch_size(n_pad, cfg.resolution, config.micro_batch, jax.local_device_count())
     spec = _step_spec(G, config, config.perceptual, mb)
     spec_mse = _step_spec(G, config, "none", mb)
@@ -527,7 +598,7 @@ def project(
     f32 = functools.partial(jnp.asarray, dtype=jnp.float32)
     stage2 = {"perceptual": f32(config.perceptual_weight), "mse": f32(config.mse_weight)}
     stage1 = {"perceptual": f32(0.0), "mse": f32(1.0)}  # paper 001's first stage: pixel MSE only
-    reg = {"reg": f32(config.regularize_noise_weight)}
+    reg = {"reg": f32(config.regularize_noise_weight), "transform_lr_mul": f32(config.transform_lr_mul)}
 
     bar = None
     if progress is True:
@@ -574,15 +645,21 @@ def project(
 
     w = state.params["w"]
     noise = state.params["noise"]
-    images, d, mse = _final(G.variables, lp, w, noise, tgt_d, spec=dataclasses.replace(spec, perceptual="lpips"))
+    fitted = state.params.get("transform")
+    final_spec = dataclasses.replace(spec, perceptual="lpips")
+    images, d, mse = _final(G.variables, lp, w, noise, tgt_d, fitted, spec=final_spec)
+    ws = np.asarray(full_ws(G.variables, w, cfg, config.anchor_input))[:n]
     w = np.asarray(w)[:n]
     if not np.isfinite(w).all():
         raise FloatingPointError("projection produced non-finite latents; lower the learning rate")
-    ws = np.ascontiguousarray(np.broadcast_to(w, (n, cfg.num_ws, cfg.w_dim)))
+    transform = None
+    if fitted is not None:
+        t = np.asarray(fitted, np.float64)[:n]
+        transform = np.concatenate([t[:, :2], np.rad2deg(t[:, 2:])], axis=1).astype(np.float32)
     hist_ws = None
     if recorded:
         hw = np.stack([r for _, r in recorded])  # [K, N, k, w_dim]
-        hist_ws = np.ascontiguousarray(np.broadcast_to(hw, (*hw.shape[:2], cfg.num_ws, cfg.w_dim)))
+        hist_ws = np.stack([np.asarray(full_ws(G.variables, jnp.asarray(h), cfg, config.anchor_input)) for h in hw])
     return ProjectionResult(
         ws=ws,
         w=w[:, 0] if space == W else None,
@@ -594,6 +671,7 @@ def project(
         space=space,
         history_steps=np.array([s for s, _ in recorded], np.int64) if recorded else None,
         ws_history=hist_ws,
+        transform=transform,
     )
 
 
@@ -604,11 +682,13 @@ def evaluate(
     noise: Sequence | None = None,
     loss_resolution: int = 256,
     lpips_params: dict | None = None,
+    transform=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lpips [N], mse [N], images [N, R, R, C]) of ws: [N, num_ws, w_dim] against targets.
 
     noise: [N, H, W] per layer (e.g. `ProjectionResult.noise`), or None for the stored maps (what
-    `latentjax generate --ws` renders). LPIPS at `loss_resolution` as in `project`.
+    `latentjax generate --ws` renders). LPIPS at `loss_resolution` as in `project`. transform:
+    StyleGAN3's [N, 3] (translate x, y, rotate degrees: `ProjectionResult.transform`) or None.
     """
     cfg = G.config
     tgt = check_targets(targets, cfg)
@@ -618,5 +698,11 @@ def evaluate(
     lp = load_lpips_params() if lpips_params is None else lpips_params
     spec = StepSpec(cfg, noise is not None, "lpips", "relu3_3", loss_resolution, 0.9, 0.999, 1e-8)
     noise = [] if noise is None else [jnp.asarray(m, jnp.float32) for m in noise]
-    images, d, mse = _final(G.variables, lp, jnp.asarray(ws), noise, jnp.asarray(tgt), spec=spec)
+    t = None
+    if transform is not None:
+        t = np.asarray(transform, np.float32)
+        if t.shape != (len(tgt), 3) or cfg.arch != "stylegan3":
+            raise ValueError(f"transform must be [{len(tgt)}, 3] for a StyleGAN3 model, got {t.shape} ({cfg.arch})")
+        t = jnp.asarray(np.concatenate([t[:, :2], np.deg2rad(t[:, 2:])], axis=1))
+    images, d, mse = _final(G.variables, lp, jnp.asarray(ws), noise, jnp.asarray(tgt), t, spec=spec)
     return np.asarray(d), np.asarray(mse), np.asarray(images)

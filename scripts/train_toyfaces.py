@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--only",
-        choices=["classifier", "sg2", "sg1"],
+        choices=["classifier", "sg2", "sg1", "sg3"],
         nargs="*",
         default=None,
         help="train only these (the others are loaded from --out)",
@@ -79,10 +79,11 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-n", type=int, default=2048)
     ap.add_argument("--resume", action="store_true", help="continue end-to-end (phase 3) from the generators in --out")
     ap.add_argument("--lr", type=float, default=TrainConfig.lr)
+    ap.add_argument("--log-every", type=int, default=TrainConfig.log_every)
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    todo = set(args.only or ["classifier", "sg2", "sg1"])
+    todo = set(args.only or ["classifier", "sg2", "sg1", "sg3"])
     metrics_path = out / "toyfaces-metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     t_all = time.time()
@@ -112,7 +113,7 @@ def main(argv=None) -> int:
         }
         print("classifier held-out accuracy:", json.dumps(acc))
     clf = load_classifier_dir(out / "toyfaces-classifier")
-    if todo & {"sg2", "sg1"}:
+    if todo & {"sg2", "sg1", "sg3"}:
         # The generators' feature loss runs on a second classifier (other seed, not shipped), so the
         # shipped classifier that grades them has never been optimised against.
         t = time.time()
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
         metrics["teacher"] = {"heldout_accuracy": classifier_accuracy(teacher), "steps": args.teacher_steps}
         metrics["teacher"]["seconds"] = time.time() - t
 
-    for name, arch in (("sg2", "stylegan2"), ("sg1", "stylegan")):
+    for name, arch in (("sg2", "stylegan2"), ("sg1", "stylegan"), ("sg3", "stylegan3")):
         cfg = toy_config(arch)
         if name not in todo:
             if "classifier" in todo and cfg.name in metrics and (out / cfg.name).is_dir():
@@ -140,6 +141,7 @@ def main(argv=None) -> int:
             batch=args.batch,
             seed=args.seed + int(args.resume),
             lr=args.lr,
+            log_every=args.log_every,
         )
         G = train_generator(cfg, teacher, tc, init=init)
         save_generator(out / cfg.name, G.config, G.variables, overwrite=True)

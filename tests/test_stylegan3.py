@@ -271,3 +271,46 @@ def test_projection_without_noise_inputs():
     assert r.noise is None
     assert r.ws.shape == (1, G.config.num_ws, G.config.w_dim)
     assert np.all(np.isfinite(r.loss)) and r.loss[-1].mean() < 0.5 * r.loss[0].mean()
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_design_rederives_the_official_layout(name):
+    """`design_stylegan3` (for training new models) lays out the golden -T / -R configs exactly as
+    NVIDIA's __init__ did: sizes, widths, factors, taps, paddings, rates; the -T filters tap for tap
+    (the -R fixture's stored filters are perturbed, so only its layout is compared)."""
+    from latentjax.convert.pickles import read_generator_pickle
+    from latentjax.nets.stylegan3_design import design_stylegan3
+
+    pkl = GOLD / f"{name}.pkl"
+    if not pkl.exists():
+        pytest.skip(f"{pkl} not present")
+    c, v = read_generator_pickle(pkl)
+    r = name.startswith("sg3r")
+    cfg, filters = design_stylegan3(
+        c.resolution,
+        z_dim=c.z_dim,
+        w_dim=c.w_dim,
+        channel_base=256 * (1 + r),  # the fixture's cbase 256, cmax 32 (doubled for -R, as train.py)
+        channel_max=32 * (1 + r),
+        conv_kernel=1 if r else 3,
+        radial=r,
+        mapping_layers=c.mapping_layers,
+        mapping_fmaps=c.mapping_fmaps,
+        conv_clamp=c.conv_clamp,
+    )
+    assert cfg == c
+    buf = v["buffers"]["synthesis_network"]
+    for lname, f in filters.items():
+        assert set(f) == {k for k in ("up_filter", "down_filter") if k in buf[lname]}
+        if not r:
+            for k, a in f.items():
+                assert err(a, buf[lname][k]) <= 1e-7, (lname, k)
+
+
+def test_input_transforms_batch_equals_gen_images_matrix():
+    """The differentiable batch form (the projector's transform fit) == inv(make_transform)."""
+    rng = np.random.RandomState(0)
+    t, a = rng.uniform(-0.3, 0.3, (5, 2)), rng.uniform(-180, 180, 5)
+    m = np.asarray(sg3.input_transforms(jnp.asarray(t, jnp.float32), jnp.deg2rad(jnp.asarray(a, jnp.float32))))
+    for i in range(5):
+        assert err(m[i], sg3.input_transform(tuple(t[i]), a[i])) <= 1e-6

@@ -187,9 +187,10 @@ def test_training_script_runs_end_to_end(tmp_path):
     args += ["--clf-focus-steps", "1", "--clf-eval-n", "64", "--teacher-steps", "2"]
     assert mod.main([*args, "--batch", "4", "--eval-n", "16", "--out", str(tmp_path)]) == 0
     metrics = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
-    assert {"classifier", "teacher", "toyfaces-sg2", "toyfaces-sg1"} <= set(metrics)
+    assert {"classifier", "teacher", "toyfaces-sg2", "toyfaces-sg1", "toyfaces-sg3"} <= set(metrics)
     assert metrics["toyfaces-sg2"]["train"]["map_steps"] == 2 and "style_mixing" in metrics["toyfaces-sg1"]
     assert load_generator(tmp_path / "toyfaces-sg1").config.arch == "stylegan"
+    assert load_generator(tmp_path / "toyfaces-sg3").config == toy_config("stylegan3")
     assert load_classifier(tmp_path / "toyfaces-classifier").attributes == ATTRIBUTES
     # a new classifier alone: the generators in --out are re-graded by it, their training record kept
     before = metrics["toyfaces-sg2"]

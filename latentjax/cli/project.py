@@ -26,6 +26,9 @@ def cmd_project(args) -> int:
         perceptual=args.perceptual,
         mse_weight=args.mse_weight,
         mse_steps=args.mse_steps,
+        anchor_input=args.anchor_input,
+        fit_transform=args.fit_transform,
+        transform_lr_mul=args.transform_lr_mul,
     )
     first = jax.process_index() == 0
     bar = progress_bar(disabled=args.quiet, unit="step")
@@ -43,6 +46,9 @@ def cmd_project(args) -> int:
             msg = f"{r.name}: lpips {r.lpips:.4f}"
             if r.lpips_const_noise is not None:
                 msg += f" (optimised noise), {r.lpips_const_noise:.4f} (stored noise, as saved)"
+            if r.transform is not None:
+                x, y, deg = r.transform
+                msg += f", input transform --translate {x:.4f},{y:.4f} --rotate {deg:.2f}"
             if r.video is not None:
                 msg += f", video {r.video.name}"
             if r.edit is not None:
@@ -80,6 +86,13 @@ def register(sub) -> None:
     pj.add_argument("--mse-steps", type=int, default=0, help="first steps with pixel MSE only (paper 001)")
     pj.add_argument("--noise-reg", type=float, default=1e5, help="noise regularisation weight (default: 1e5)")
     pj.add_argument("--fixed-noise", action="store_true", help="keep the stored noise maps instead of optimising")
+    pj.add_argument(
+        "--anchor-input", action="store_true", help="StyleGAN3: the Fourier input's affine reads w_avg (W+ row 0)"
+    )
+    pj.add_argument(
+        "--fit-transform", action="store_true", help="StyleGAN3: fit rotation + translation of the input per image"
+    )
+    pj.add_argument("--transform-lr-mul", type=float, default=0.1, help="--fit-transform lr / latent lr (%(default)s)")
     pj.add_argument("--seed", type=int, default=303, help="initial noise maps / latent noise (default: %(default)s)")
     pj.add_argument("--batch", type=int, default=4, help="images optimised together (default: %(default)s)")
     pj.add_argument("--edit", default=None, help="direction .npz: also write NAME_edit.png/.npz (project, then edit)")

@@ -30,9 +30,14 @@ class GeneratorNet(nn.Module):
         w, w_avg = self.mapping_network(z)
         return truncate(broadcast_ws(w, self.cfg.num_ws), w_avg, psi, cutoff)
 
-    def synthesis(self, ws: jax.Array, noise: list) -> jax.Array:
-        """ws: [N, num_ws, w_dim], noise: one entry per noise layer -> images [N, R, R, C]."""
-        return self.synthesis_network(ws, noise)
+    def synthesis(self, ws: jax.Array, noise: list, transform: jax.Array | None = None) -> jax.Array:
+        """ws: [N, num_ws, w_dim], noise: one entry per noise layer -> images [N, R, R, C].
+        transform: StyleGAN3's input transform ([3, 3] or [N, 3, 3]) instead of the stored one."""
+        if transform is None:
+            return self.synthesis_network(ws, noise)
+        if self.cfg.arch != "stylegan3":
+            raise ValueError(f"an input transform needs a StyleGAN3 model, this one is {self.cfg.arch}")
+        return self.synthesis_network(ws, noise, transform)
 
     def __call__(self, z: jax.Array, psi=1.0, cutoff=None, noise: list | None = None) -> jax.Array:
         ws = self.mapping(z, psi, cutoff)

@@ -44,6 +44,17 @@ def input_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 
     return np.linalg.inv(make_transform(translate, angle)).astype(np.float32)
 
 
+def input_transforms(translate: jax.Array, angle: jax.Array) -> jax.Array:
+    """`input_transform` as a differentiable batch: translate [N, 2] (image widths), angle [N]
+    (radians) -> inv(make_transform) [N, 3, 3] float32, written out: inv([R t; 0 1]) = [R^T -R^T t; 0 1].
+    """
+    c, s = jnp.cos(angle), jnp.sin(angle)
+    tx, ty = translate[:, 0], translate[:, 1]
+    zero, one = jnp.zeros_like(c), jnp.ones_like(c)
+    rows = [[c, -s, -(c * tx - s * ty)], [s, c, -(s * tx + c * ty)], [zero, zero, one]]
+    return jnp.stack([jnp.stack(r, -1) for r in rows], 1).astype(jnp.float32)
+
+
 def fourier_features(
     p: dict,
     w: jax.Array,

@@ -27,6 +27,7 @@ from latentjax.classifier import AttributeCNN, Classifier, ClassifierConfig, cla
 from latentjax.config import GeneratorConfig
 from latentjax.generator import Generator, random_noise
 from latentjax.nets.network import GeneratorNet, init_variables
+from latentjax.nets.stylegan3_design import calibrate_magnitudes, design_stylegan3, with_filters
 from latentjax.toyfaces.factors import (
     ATTRIBUTES,
     FACTOR_SPECS,
@@ -49,6 +50,15 @@ FACTOR_GROUP = np.array([0 if f in COARSE else 1 if f in MIDDLE else 2 for f in 
 GROUP_FIRST_LAYER = (0, 4, 8)
 
 
+TOY_NAMES = {"stylegan": "sg1", "stylegan2": "sg2", "stylegan3": "sg3"}
+# toyfaces-sg3: StyleGAN3-T with 8 layers + ToRGB, so that it has the 10 W+ rows of the others
+# (row 0 drives the Fourier input). Widths channel_base / (2 cutoff) capped at 64 (64..16) and a
+# 4-pixel margin instead of the paper's 10: with 128 channels on the 36^2 canvases one batch-32
+# step took 90 s on the shared 2 cores. -T, not -R: -R's radial down filters are 2-D (12x12 taps
+# instead of 2x12) and its widths doubled, several times the CPU cost again.
+TOY_SG3 = dict(channel_base=1024, channel_max=64, num_layers=8, num_critical=2, margin_size=4)
+
+
 def toy_config(arch: str) -> GeneratorConfig:
     """The shipped toy generators: 64x64, z 64, w 128, channels 128..16 (same modules as full size).
 
@@ -64,9 +74,27 @@ def toy_config(arch: str) -> GeneratorConfig:
         mapping_layers=8,
         mapping_fmaps=128,
         mapping_lr_mul=1.0,
-        name=f"{MODEL_TAG}-{'sg1' if arch == 'stylegan' else 'sg2'}",  # the tag metrics read (is_toy_model)
+        name=f"{MODEL_TAG}-{TOY_NAMES[arch]}",  # the tag metrics read (is_toy_model)
     )
+    if arch == "stylegan3":
+        common.pop("channels")
+        return design_stylegan3(common.pop("resolution"), **common, **TOY_SG3)[0]
     return GeneratorConfig(arch=arch, **common)
+
+
+def toy_variables(gcfg: GeneratorConfig, key: jax.Array) -> dict:
+    """Fresh variables for training; StyleGAN3 gets its designed filters and magnitude_ema
+    calibrated on 64 fresh z (see `calibrate_magnitudes`)."""
+    variables = init_variables(gcfg, key)
+    if gcfg.arch != "stylegan3":
+        return variables
+    kw = {k: getattr(gcfg, k) for k in ("z_dim", "w_dim", "mapping_layers", "mapping_fmaps", "mapping_lr_mul")}
+    cfg, filters = design_stylegan3(gcfg.resolution, **kw, **TOY_SG3)
+    assert cfg == gcfg, "toy_variables designs the filters of toy_config('stylegan3') only"
+    variables = with_filters(variables, filters)
+    z = jax.random.normal(jax.random.fold_in(key, 1), (64, Z_DIM))
+    ws = GeneratorNet(gcfg).apply(variables, z, method=GeneratorNet.mapping)
+    return calibrate_magnitudes(gcfg, variables, ws)
 
 
 @dataclass(frozen=True)
@@ -341,7 +369,7 @@ def train_generator(
     phases 1-2 and continues end-to-end training.
     """
     key = jax.random.key(tc.seed)
-    variables = init if init is not None else init_variables(gcfg, jax.random.fold_in(key, 0))
+    variables = init if init is not None else toy_variables(gcfg, jax.random.fold_in(key, 0))
     params, buffers = variables["params"], variables["buffers"]
     net = GeneratorNet(gcfg)
     enc = FactorEncoder(gcfg.w_dim)

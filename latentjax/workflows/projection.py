@@ -2,7 +2,9 @@
 
 Per image NAME (the file stem, made unique), written as soon as its batch is done:
   NAME.npz          ws [1, num_ws, w_dim] (+ w [1, w_dim] in space "w"), the optimised noise maps
-                    noiseKK [1, H, W], space, steps, lpips, lpips_const_noise, loss [steps]
+                    noiseKK [1, H, W], space, steps, lpips, lpips_const_noise, loss [steps]; StyleGAN3
+                    with fit_transform: transform [1, 3] (translate x, y, rotate degrees), with which
+                    every picture below is rendered (`generate --ws --translate x,y --rotate deg`)
   NAME_proj.png     ws rendered with the model's stored noise, as `generate --ws` and NVIDIA's projector
   NAME_compare.png  target | projection
   NAME_proj.mp4/.gif  with `video_frames`: target | the projection every steps/video_frames steps
@@ -35,6 +37,7 @@ class ProjectedImage:
     lpips_const_noise: float | None
     video: Path | None = None
     edit: Path | None = None
+    transform: tuple[float, float, float] | None = None  # StyleGAN3 fit_transform: (x, y, degrees)
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,12 @@ def project_images(
     from latentjax import validate
     from latentjax.distributed import barrier
     from latentjax.invert import output_names
-    from latentjax.projector import image_keys
+    from latentjax.projector import check_sg3_options, image_keys
     from latentjax.sharding import process_block
     from latentjax.targets import prepare_targets
 
     check_space(space, MAPPED)
+    check_sg3_options(config or ProjectConfig(), G.config)
     if not (isinstance(steps, int) and steps >= 1):
         raise ValueError("--steps must be >= 1")
     report = progress or (lambda _: None)
@@ -147,10 +151,15 @@ def _project_batch(G, tgt, names, keys, out, space, steps, config, edit, strengt
     except FloatingPointError as e:
         raise ValueError(str(e)) from None
     # Saved images render ws with the model's stored noise, as `generate --ws` (and NVIDIA's projector) do.
-    lp_const, _, imgs = evaluate(G, res.ws, tgt)
+    lp_const, _, imgs = evaluate(G, res.ws, tgt, transform=res.transform)
     results = []
     for j, name in enumerate(names):
         extra = {} if res.w is None else {"w": res.w[j : j + 1]}
+        Gj, tj = G, None  # a fitted StyleGAN3 input transform renders this image's video and edits too
+        if res.transform is not None:
+            tj = tuple(float(v) for v in res.transform[j])
+            extra["transform"] = res.transform[j : j + 1]
+            Gj = G.with_transform(tj[:2], tj[2])
         noise = {} if res.noise is None else {f"noise{k:02d}": m[j : j + 1] for k, m in enumerate(res.noise)}
         np.savez(
             out / f"{name}.npz",
@@ -168,16 +177,16 @@ def _project_batch(G, tgt, names, keys, out, space, steps, config, edit, strengt
         save_png(out / f"{name}_compare.png", make_grid(np.stack([target, proj]), cols=2))
         video = edit_png = None
         if config.record_every:
-            frames = np.concatenate(list(iter_batches(G, res.ws_history[:, j], 8)))
+            frames = np.concatenate(list(iter_batches(Gj, res.ws_history[:, j], 8)))
             strip = np.concatenate([np.broadcast_to(target, (len(frames), *target.shape)), to_uint8(frames)], 2)
             video = save_animation(out / f"{name}_proj", strip)
         if edit is not None:
             edits = edited_ws(G, edit, strengths, ws=res.ws[j : j + 1])  # [S, 1, num_ws, w_dim]
             edit_png = out / f"{name}_edit.png"
-            save_png(edit_png, edit_strip(G, edits))
+            save_png(edit_png, edit_strip(Gj, edits))
             np.savez(out / f"{name}_edit.npz", ws=edits[:, 0], strengths=np.asarray(strengths, np.float32))
         const = None if res.noise is None else float(lp_const[j])
-        r = ProjectedImage(name, float(res.lpips[j]), const, video, edit_png)
+        r = ProjectedImage(name, float(res.lpips[j]), const, video, edit_png, tj)
         results.append(r)
         report(ProjectionProgress("done", (name,), image=r))
     return results
