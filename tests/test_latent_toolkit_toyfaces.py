@@ -33,6 +33,7 @@ def test_table1_attributes_are_linearly_predictable_in_z_and_w(world):
 
 
 @pytest.mark.parametrize("attr", ["smiling", "long_hair", "blond_hair", "looking_right"])
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_edit_moves_target_monotonically_and_more_than_the_others(world, attr):
     G, clf, _, w, y = world
     i = ATTRIBUTES.index(attr)
@@ -48,6 +49,7 @@ def test_edit_moves_target_monotonically_and_more_than_the_others(world, attr):
     assert np.all(np.diff(curve) > 0), curve  # the mean probability rises with lambda
 
 
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_conditioning_reduces_the_change_of_the_conditioned_attribute(world):
     """InterFaceGAN's conditional manipulation: edit long_hair with the beard direction projected out
     (the pair of the world's missing combination, whose W directions are the most aligned)."""
@@ -62,6 +64,7 @@ def test_conditioning_reduces_the_change_of_the_conditioned_attribute(world):
     assert cond.mean_abs_change[a] > 0.5 * plain.mean_abs_change[a]  # still edits the target
 
 
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_fixing_the_encoding_entries_keeps_the_attribute(world):
     """Paper 000 Fig. 6: keep the 64 entries of w with the largest |d|, resample the rest from
     other faces: the attribute survives far more often than when nothing is kept."""

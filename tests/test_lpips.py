@@ -186,6 +186,7 @@ def test_official_example_pairs(params):
 
 
 @needs_weights
+@pytest.mark.slow  # ~12 s of CPU (2026-12-02)
 def test_identity_and_symmetry(params):
     x, y = textures(0, 2), textures(1, 2)
     d = lpips_jit(params, jnp.concatenate([x, x]), jnp.concatenate([x, y]))
@@ -199,6 +200,7 @@ def test_identity_and_symmetry(params):
 @needs_weights
 @PROPS
 @given(st.integers(0, 2**31 - 1))
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_monotone_in_blur_strength(params, seed):
     x = textures(seed, 1)
     sigmas = (0.5, 1.0, 2.0, 3.0)
@@ -220,6 +222,7 @@ def test_monotone_in_noise_strength(params, seed):
 
 
 @needs_weights
+@pytest.mark.slow  # ~9 s of CPU (2026-12-02)
 def test_gradients_are_finite(params):
     """Used as a projection loss: gradients exist, are finite, and vanish at the minimum."""
     x, y = textures(2, 2, 16), textures(3, 2, 16)
@@ -232,6 +235,7 @@ def test_gradients_are_finite(params):
     assert bool(jnp.all(jnp.isfinite(gz)))
 
 
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_normalize_channels_matches_official_formula():
     f = jax.random.normal(jax.random.key(0), (2, 3, 3, 8), jnp.float32)
     ref = f / (jnp.sqrt(jnp.sum(f * f, axis=-1, keepdims=True)) + jnp.float32(1e-10))

@@ -55,6 +55,7 @@ def test_noise_groups_1024():
 
 
 @pytest.mark.parametrize("arch", ["stylegan", "stylegan2"])
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_noise_for_masks_layers_and_matches_random_mode(arch):
     cfg, key = cfg_of(arch, 32), jax.random.key(3)
     on = noise_layers(cfg, "coarse")
@@ -78,6 +79,7 @@ def G(request):
     return request.getfixturevalue(request.param)
 
 
+@pytest.mark.slow  # ~9 s of CPU (2026-12-02)
 def test_zero_noise_everywhere_equals_mode_none(G):
     ws = G.mapping(arr(0, 2, G.config.z_dim))
     zeros = noise_for(G.config, jax.random.key(0), 2, "none")

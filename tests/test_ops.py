@@ -41,6 +41,7 @@ latent_case = st.tuples(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integer
 
 @FAST
 @given(latent_case)
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_truncation_psi_one_is_identity(case):
     seed, n, num_ws, dim = case
     ws, avg = arr(seed, n, num_ws, dim), arr(seed + 1, dim)
@@ -50,6 +51,7 @@ def test_truncation_psi_one_is_identity(case):
 
 @FAST
 @given(latent_case, st.floats(-1.5, 1.5, width=32), st.integers(0, 12))
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_truncation_cutoff_keeps_later_layers(case, psi, cutoff):
     seed, n, num_ws, dim = case
     ws, avg = arr(seed, n, num_ws, dim), arr(seed + 1, dim)
@@ -61,6 +63,7 @@ def test_truncation_cutoff_keeps_later_layers(case, psi, cutoff):
 
 @FAST
 @given(latent_case)
+@pytest.mark.slow  # ~6 s of CPU (2026-12-02)
 def test_truncation_psi_zero_gives_average_and_none_means_all_layers(case):
     seed, n, num_ws, dim = case
     ws, avg = arr(seed, n, num_ws, dim), arr(seed + 1, dim)
@@ -70,6 +73,7 @@ def test_truncation_psi_zero_gives_average_and_none_means_all_layers(case):
 
 @FAST
 @given(latent_case, st.integers(0, 10))
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_style_mix_crossover_equals_layer_list(case, k):
     seed, n, num_ws, dim = case
     a, b = arr(seed, n, num_ws, dim), arr(seed + 1, n, num_ws, dim)
@@ -114,6 +118,7 @@ def test_instance_norm_removes_affine_per_channel(seed, scale, shift):
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(2, 7))
+@pytest.mark.slow  # ~11 s of CPU (2026-12-02)
 def test_blur_equals_direct_convolution(seed, c, size):
     x = arr(seed, 2, size, size + 1, c)
     f = setup_filter([1, 2, 1])
@@ -126,6 +131,7 @@ def test_blur_equals_direct_convolution(seed, c, size):
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.integers(2, 6))
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_fir_upsample_matches_reference_upfirdn(seed, size):
     x = arr(seed, 2, size, size, 3)
     f = np.random.default_rng(seed).random((4, 4)).astype(np.float32)  # asymmetric on purpose
@@ -153,6 +159,7 @@ def test_polyphase_transposed_conv_equals_lax_transposed_conv(seed, geom):
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 6), st.integers(1, 5), st.integers(1, 4))
+@pytest.mark.slow  # ~16 s of CPU (2026-12-02)
 def test_conv3x3_same_values_and_gradients_equal_lax_conv(seed, n, size, cin, cout):
     """The custom weight gradient (shifted-view products) is XLA's conv gradient, to float rounding."""
     x, k, dy = arr(seed, n, size, size + 1, cin), arr(seed + 1, 3, 3, cin, cout), arr(seed + 2, n, size, size + 1, cout)
@@ -185,6 +192,7 @@ def test_fused_v1_upscale_equals_tf_conv2d_transpose_same(seed):
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.booleans(), st.booleans())
+@pytest.mark.slow  # ~8 s of CPU (2026-12-02)
 def test_fused_and_unfused_modulated_conv_agree(seed, demodulate, up):
     x, w = arr(seed, 3, 4, 4, 5), arr(seed + 1, 3, 3, 5, 6)
     s = arr(seed + 2, 3, 5) + 1.0
@@ -218,6 +226,7 @@ def test_upsample_conv_kernel_matches_official_two_step_form():
 @pytest.mark.parametrize("geom", [(3, 0), (4, 1), (6, 2), (5, 2), (3, 1), (6, 1), (5, 3), (7, 3), (2, 0), (1, 0)])
 @settings(max_examples=6, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(1, 5), st.integers(-1, 2))
+@pytest.mark.slow  # ~3 s of CPU (2026-12-02)
 def test_sub_kernel_transposed_conv_equals_zero_stuffed_correlation(geom, seed, size, extra):
     """Polyphase sub-kernels (official MAC count) == the zero-stuffed transposed conv, any kernel
     length / offset (also those the single 3x3 sub-pixel form cannot take) and output length."""
@@ -233,6 +242,7 @@ def test_sub_kernel_transposed_conv_equals_zero_stuffed_correlation(geom, seed, 
 
 @FAST
 @given(st.integers(0, 2**31 - 1), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.booleans())
+@pytest.mark.slow  # ~125 s of CPU (2026-12-02)
 def test_polyphase_upsample_conv_equals_subpixel_form_values_and_gradients(seed, size, cin, cout, symmetric):
     """The generator's up-conv (transposed conv at the official MAC count, then the FIR) gives the
     values and the gradients of the former sub-pixel form and of the official two-step form."""

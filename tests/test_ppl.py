@@ -82,6 +82,7 @@ def test_interpolate_pairs_rejects_unknown_space():
 # ---- interpolation and sampling conventions ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_step_starts_at_the_first_endpoint():
     zp = pairs(1, 5, 6)
     t0 = jnp.zeros(5, jnp.float32)
@@ -104,6 +105,7 @@ def test_step_starts_at_the_first_endpoint():
     np.testing.assert_allclose(jnp.linalg.norm(zs[5:] - zs[:5], axis=-1), 1e-2 * angle, rtol=1e-3)
 
 
+@pytest.mark.slow  # ~8 s of CPU (2026-12-02)
 def test_end_sampling_is_t0_and_full_is_uniform():
     kw = dict(batch=256, z_dim=4, noise_res=(4, 8))
     key = jax.random.key(3)
@@ -126,6 +128,7 @@ def test_end_sampling_is_t0_and_full_is_uniform():
 # ---- the pure core: exact answers -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~9 s of CPU (2026-12-02)
 def test_latent_free_generator_has_zero_path_length(tiny_sg2):
     """Images that ignore ws (and share their noise within a pair) do not move: d = 0 up to rounding.
 
@@ -225,6 +228,7 @@ def test_outlier_rejection_matches_numpy():
 
 
 @needs_weights
+@pytest.mark.slow  # ~21 s of CPU (2026-12-02)
 def test_ppl_end_to_end_deterministic_and_compiles_once(tiny_sg2):
     compiled = ppl_distances._cache_size()
     r = perceptual_path_length(tiny_sg2, num_samples=10, batch=4, seed=5, space="w", sampling="end")
@@ -262,6 +266,7 @@ def test_ppl_end_to_end_deterministic_and_compiles_once(tiny_sg2):
 
 
 @needs_weights
+@pytest.mark.slow  # ~4 s of CPU (2026-12-02)
 def test_ppl_is_zero_without_latent_dependence(tiny_sg2):
     """Through the real step (LPIPS, jit): a latent-free generator, or psi = 0 (every w is w_avg), gives ~0.
 

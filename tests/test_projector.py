@@ -75,6 +75,7 @@ def test_schedule_is_nvidias():
     assert schedule(999, 1000, cfg)[0] == pytest.approx(0.1 * (0.5 - 0.5 * math.cos(0.004 * math.pi)))
 
 
+@pytest.mark.slow  # ~5 s of CPU (2026-12-02)
 def test_noise_regularizer_small_on_white_large_on_correlated():
     white = jax.random.normal(jax.random.key(3), (2, 64, 64), jnp.float32)
     r_white = noise_regularization([white])
@@ -98,6 +99,7 @@ def test_normalize_noise_and_area_downsample():
     np.testing.assert_allclose(area_downsample(img, 4)[0, 1, 2], img[0, 2:4, 4:6].mean(axis=(0, 1)), atol=1e-6)
 
 
+@pytest.mark.slow  # ~9 s of CPU (2026-12-02)
 def test_precomputed_target_features_give_lpips_and_vgg_distance(tiny_sg2):
     lp = load_lpips_params()
     x, y = jax.random.uniform(jax.random.key(4), (2, 2, 16, 16, 3), jnp.float32, -1, 1)
@@ -159,6 +161,7 @@ def test_micro_batched_step_has_the_same_loss_and_gradient(tiny_sg2, latents):
 # ---- projection ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~33 s of CPU (2026-12-02)
 def test_projection_reduces_loss(tiny_sg2, latents, pair):
     cfg, tgt = tiny_sg2.config, latents[1][:2]
     assert pair.ws.shape == (2, cfg.num_ws, cfg.w_dim) and pair.w is None and pair.space == "w+"
