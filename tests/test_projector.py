@@ -197,6 +197,7 @@ def test_batched_images_are_independent(tiny_sg2, latents, pair):
     np.testing.assert_allclose(alone.lpips[0], pair.lpips[0], rtol=1e-3)
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_known_latent_is_recovered_and_w_plus_fits_mixed_styles(tiny_sg2, latents):
     """Target 0 comes from a known w, target 1 mixes two ws (in W+ only). Stored noise, not optimised."""
     G, (ws, _) = tiny_sg2, latents
@@ -217,6 +218,7 @@ def test_known_latent_is_recovered_and_w_plus_fits_mixed_styles(tiny_sg2, latent
     assert res["w+"].loss[-1, 1] <= res["w"].loss[-1, 1]
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_two_stage_mse_then_perceptual(tiny_sg2, latents):
     """Paper 001: pixel MSE only for the first mse_steps, then the perceptual loss."""
     tgt = latents[1][:2]

@@ -100,6 +100,7 @@ def test_training_generator_g_on_request():
     assert np.all(np.abs(np.asarray(G.w_avg) - w.mean(0)) < 5 * se)
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_converted_checkpoint_is_identical(tmp_path):
     """.pt -> `latentjax convert DIR` -> load_generator(dir): same variables, same outputs."""
     from latentjax.cli import main
@@ -113,6 +114,7 @@ def test_converted_checkpoint_is_identical(tmp_path):
     check_cases(G, M8.with_suffix(".npz"))
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_info_and_generate_read_pt(tmp_path, capsys):
     from latentjax.cli import main
 

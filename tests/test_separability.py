@@ -188,6 +188,7 @@ def test_sklearn_engine_matches_literal_nvidia_loop(gaussian_attributes):
 
 
 @pytest.mark.parametrize("loss", ["squared_hinge", "logistic"])
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_jax_engine_agrees_with_sklearn(gaussian_attributes, loss):
     x, probs = gaussian_attributes
     ref = linear_separability(x, probs, engine="sklearn", loss=loss)

@@ -63,6 +63,7 @@ def test_pickle_parity(golden):
     assert err(G(o["z"], 0.7), nhwc(o["img_full"])) <= IMG_TOL
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_converted_directory_parity(golden, tmp_path):
     """`convert` to our directory, load it back: same config, same variables, same images."""
     from latentjax.export import convert_model
@@ -102,6 +103,7 @@ def test_stored_buffers_are_used(golden):
     assert (perturbed > 0) == (name == "sg3r_r64")
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_layers_match_official_intermediates(golden):
     """Input features, then every layer run on the official previous activation (batch 1, one
     jit for all layers: eager dispatch of the many filter taps is slow)."""
@@ -176,6 +178,7 @@ def _toy_cfg(**kw) -> GeneratorConfig:
     return GeneratorConfig(**{**base, **kw})
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_config_roundtrip_and_fresh_generator():
     from latentjax.generator import Generator
 
@@ -256,6 +259,7 @@ def test_training_copy_is_selectable():
 
 
 @needs_golden
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_projection_without_noise_inputs():
     """project() on StyleGAN3 (no noise inputs): the noise regulariser is skipped, not faked, and a
     short W+ pixel-loss fit moves towards a target the generator made."""

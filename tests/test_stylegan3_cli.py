@@ -60,6 +60,7 @@ def test_rotate_turns_the_fourier_features():
 
 
 @needs_pkl
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_generate_translate_rotate_cli(G, tmp_path):
     """The CLI renders what G.with_transform renders (PNG = to_uint8 of it), and differs from the
     untransformed run."""
@@ -95,6 +96,7 @@ def test_translate_needs_two_numbers(capsys):
 
 
 @needs_pkl
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_info_and_latent_commands_work_unchanged(G, tmp_path, capsys):
     assert main(["info", str(PKL)]) == 0
     out = capsys.readouterr().out

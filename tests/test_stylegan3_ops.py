@@ -158,6 +158,7 @@ def test_fast_filtered_lrelu_equals_reference(c):
     np.testing.assert_allclose(np.asarray(fast), np.asarray(ref), atol=2e-5, rtol=1e-5)
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_fast_gradients_equal_reference():
     """Same gradients w.r.t. input, bias and (traced) filters: the projector differentiates it."""
     rng = np.random.default_rng(0)

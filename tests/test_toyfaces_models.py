@@ -35,6 +35,7 @@ def test_shipped_classifier_loads_by_name(clf):
 BARS = {a: 0.98 for a in ATTRIBUTES} | {"wide_face": 0.975}
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_classifier_heldout_accuracy_at_least_98_percent(clf):
     """Every attribute, on renders of latents from a key the training never drew from (n 4096:
     the binomial sd at 0.98 is 0.002, so the bar is not met by luck of a small sample)."""
@@ -156,10 +157,12 @@ def test_shipped_generators_draw_faces_of_this_world(generator_reports, name, at
 
 
 @pytest.mark.parametrize("name", ["toyfaces-sg2", "toyfaces-sg1"])
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_shipped_generators_pixel_error(generator_reports, name):
     assert generator_reports[name]["mean_abs_pixel_error"] < 0.1, generator_reports[name]
 
 
+@pytest.mark.slow  # compile- or render-heavy (judged from the code, 2026-12-02)
 def test_style_mixing_coarse_moves_shape_fine_moves_colour(toy_generator, clf):
     """StyleGAN Fig. 3 measured: B's coarse rows carry pose/shape, B's fine rows carry colours."""
     from latentjax.toyfaces.mixing import style_mixing_report
