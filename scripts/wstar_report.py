@@ -1,6 +1,8 @@
 """Paper 002 (Semantic Unfolding of StyleGAN Latent Space, W*) on the toy world: reports/wstar.md (+ .json).
 
-    # the committed reports/wstar.md (W space, CPU; wall time: see below)
+    # the committed reports/wstar.md (a small run: load 14 on the 2 shared cores, 8.1 min)
+    python scripts/wstar_report.py --n 3000 --steps 1000 --dev none --n-edit 64 --dci-n 1000
+    # the full run (defaults + the lambda_lm = 0 deviations; ~19 min on 2 lightly loaded cores)
     python scripts/wstar_report.py --dev lambda_lm=0 --dev lambda_lm=0,lambda_ap=0
     # flattened W+ (1280-d), narrower couplings; a larger-batch / larger-lr deviation
     python scripts/wstar_report.py --space w+ --hidden 128 --dev batch=64,lr=1e-3,steps=3000 --out /tmp/wp.md
@@ -29,7 +31,7 @@
 Space: sampled W+ codes of this generator are w broadcast to num_ws identical rows, so the primary
 setting is W (D = w_dim = 128); `--space w+` runs the same pipeline on flattened W+ (D = 1280).
 
-Timing of the committed run (the first command above, 2 CPU cores shared with other jobs, load 1-6):
+Timing of the full run (the second command above, on the generator before its 2026-11-23 retrain, load 1-6):
 1116 s wall (~19 min): sampling 20000 latents 51 s, C_i 12 s, three 10000-step flow runs 203 / 245 /
 379 s (26-49 steps/s at batch 8, depending on the load), Table 1 6 s, edits 208 s. The per-stage
 seconds are also in reports/wstar.md and the json. `--render reports/wstar.json` rewrites the
