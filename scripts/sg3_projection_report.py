@@ -19,7 +19,6 @@ thin features) and NVIDIA's schedule; there are no noise maps (StyleGAN3 has non
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import replace
@@ -38,6 +37,7 @@ from latentjax import toyfaces  # noqa: E402
 from latentjax.generator import synthesis_fn  # noqa: E402
 from latentjax.nets.stylegan3 import input_transform  # noqa: E402
 from latentjax.projector import ProjectConfig, project, w_stats  # noqa: E402
+from latentjax.report import finish, header, provenance, write  # noqa: E402
 
 
 def moved_targets(G, ws: np.ndarray, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,7 @@ def main(argv=None) -> int:
     def log(msg):
         print(msg, flush=True)
 
+    prov = provenance("sg3_projection_report.py", argv, models=[args.model], classifier="toyfaces")
     G = latentjax.load_generator(args.model)
     clf = latentjax.load_classifier("toyfaces")
     config = ProjectConfig(mse_weight=args.mse_weight)
@@ -119,11 +120,8 @@ def main(argv=None) -> int:
         agree, per = attribute_agreement(clf, imgs, labels)
         rep["rendered"].setdefault(name, {}).update(agreement=agree, per_attribute=per)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(rep, indent=1))
-    out.write_text(markdown(rep))
-    log(f"wrote {out}")
+    rep["provenance"] = finish(prov)
+    log(f"wrote {write(args.out, markdown(rep), rep)}")
     return 0
 
 
@@ -133,10 +131,9 @@ def markdown(r: dict) -> str:
     mv, rd = r["moved"], r["rendered"]
     fitted = mv["w+ fit transform"]
     lines = [
-        "# StyleGAN3 projection on toyfaces-sg3",
-        "",
-        f"`python3 scripts/sg3_projection_report.py --n {n} --n-faces {nf} --steps {steps} --seed {r['seed']}` on "
-        f"`{r['model']}`: NVIDIA's projector schedule, LPIPS + pixel MSE, no noise maps (StyleGAN3 has none). "
+        *header("StyleGAN3 projection on toyfaces-sg3", r["provenance"]),
+        f"On `{r['model']}`: {n} + {n} generated targets and {nf} rendered faces, {steps} steps, seed {r['seed']}; "
+        "NVIDIA's projector schedule, LPIPS + pixel MSE, no noise maps (StyleGAN3 has none). "
         f"PSNR on the [-1, 1] scale, LPIPS at 64x64 (wall, 2 shared CPU cores: {secs}).",
         "",
         f"## Generated from known latents ({n} images), projected into W+ from w_avg",
