@@ -1,6 +1,6 @@
 """Directions from a few clicks, measured on the toy world: writes reports/studio_fewshot.md.
 
-    python scripts/fewshot_report.py                                  # as in reports/ (a few minutes)
+    python scripts/fewshot_report.py --draws 2 --eval 64              # as in reports/ (8 min at load 14)
     python scripts/fewshot_report.py --draws 1 --eval 16 --out /tmp/r # smoke run
 
 The studio's "label" mode stands behind it: a person clicks 10 faces that have an attribute and
