@@ -1,6 +1,7 @@
 """The latent toolkit measured on the toy world: writes reports/latent_toolkit.md (+ .json).
 
-    python scripts/latent_report.py                       # toyfaces-sg2, as in reports/
+    python scripts/latent_report.py --n 3000 --folds 5 --n-edit 64   # as in reports/ (9 min at load 14)
+    python scripts/latent_report.py                       # the full run (toyfaces-sg2, n 10000)
     python scripts/latent_report.py --model toyfaces-sg1 --n 4000 --folds 5 --out /tmp/r
 
 1. Paper 000 Table 1: AUC and balanced accuracy of L1 logistic regression (C = 0.1, stratified
