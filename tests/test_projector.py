@@ -133,6 +133,7 @@ def test_micro_batch_size_divides_the_batch_and_keeps_every_device_busy(per_devi
         assert m == n
 
 
+@pytest.mark.slow  # ~18 s on 2 quiet cores, setup included (2026-12-02)
 def test_micro_batched_step_has_the_same_loss_and_gradient(tiny_sg2, latents):
     """One projector step, 4 images: in one pass and two at a time (rows 0, 2 then 1, 3): the same loss and
     the same gradient (Adam's first moment after one step is (1 - beta1) * grad)."""
@@ -179,6 +180,7 @@ def test_projection_reduces_loss(tiny_sg2, latents, pair):
     np.testing.assert_allclose(mse, pair.mse, rtol=1e-4)
 
 
+@pytest.mark.slow  # ~48 s on 2 quiet cores, setup included (2026-12-02)
 def test_batched_images_are_independent(tiny_sg2, latents, pair):
     """Image 0's projection does not depend on the image beside it, nor on the batch size."""
     # Same batch shape, other neighbour: the same program on the same row, so equal to rounding.
@@ -233,6 +235,7 @@ def test_two_stage_mse_then_perceptual(tiny_sg2, latents):
     np.testing.assert_allclose(r.ws_history[-1], r.ws)
 
 
+@pytest.mark.slow  # ~23 s on 2 quiet cores, setup included (2026-12-02)
 def test_init_starts_from_given_latents(tiny_sg2, latents):
     """W+ refinement of a W solution: starting at the truth with a vanishing step stays there."""
     ws, tgt = latents[0][:2], latents[1][:2]
@@ -354,6 +357,7 @@ def test_load_target_rejects_non_images(tmp_path):
 # ---- command line ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~27 s on 2 quiet cores, setup included (2026-12-02)
 def test_cli_project_writes_latents_images_and_animation(tmp_path, capsys):
     G = load_cached(PKL)
     z = np.random.RandomState(7).randn(1, G.config.z_dim).astype(np.float32)

@@ -138,6 +138,7 @@ def _filters(c, rng):
 
 @FAST
 @given(flrelu_case)
+@pytest.mark.slow  # ~34 s on 2 quiet cores, setup included (2026-12-02)
 def test_fast_filtered_lrelu_equals_reference(c):
     """Polyphase up / strided down == the literal reference for any filters (separable, 2-D,
     identity), factors, asymmetric padding or cropping, clamp, slope, gain and flip."""

@@ -78,6 +78,7 @@ def test_fitted_transform_renders_the_projection(small_sg3, fits, shifted_target
         assert np.abs(np.asarray(img)[0] - r.images[j]).max() < 1e-4
 
 
+@pytest.mark.slow  # ~44 s on 2 quiet cores, setup included (2026-12-02)
 def test_anchor_input_holds_the_fourier_affine_at_w_avg(small_sg3, shifted_targets):
     G, (_, targets) = small_sg3, shifted_targets
     r = project(G, targets, "w", 5, ProjectConfig(**MSE_ONLY, anchor_input=True))
