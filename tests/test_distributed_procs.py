@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, cpu_env
 
 from latentjax.cli import main
 from latentjax.dataset import load_dataset
@@ -22,11 +22,7 @@ from latentjax.distributed import free_port, launch_local
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = str(DATA / "stylegan2/sg2_r32_z64_m8.pkl")  # small and fast to compile
-ENV = {
-    "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    "XLA_FLAGS": "--xla_force_host_platform_device_count=1",
-    "JAX_PLATFORMS": "cpu",
-}
+ENV = {**cpu_env(1), "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 pytestmark = pytest.mark.slow
 

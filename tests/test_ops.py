@@ -240,9 +240,17 @@ def test_sub_kernel_transposed_conv_equals_zero_stuffed_correlation(geom, seed, 
     np.testing.assert_allclose(got, ref, atol=1e-4)
 
 
-@FAST
-@given(st.integers(0, 2**31 - 1), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.booleans())
-@pytest.mark.slow  # ~125 s of CPU (2026-12-02)
+# Shapes from a few sizes (odd, even, 1 pixel; channels 1 and >1): every new shape compiles the
+# three forms and their gradients afresh (125 s of CPU with free shapes), the values vary per seed.
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1),
+    st.sampled_from([1, 2, 5]),
+    st.sampled_from([1, 3]),
+    st.sampled_from([1, 2]),
+    st.booleans(),
+)
+@pytest.mark.slow
 def test_polyphase_upsample_conv_equals_subpixel_form_values_and_gradients(seed, size, cin, cout, symmetric):
     """The generator's up-conv (transposed conv at the official MAC count, then the FIR) gives the
     values and the gradients of the former sub-pixel form and of the official two-step form."""

@@ -4,7 +4,6 @@ independence, errors, target loading and `latentjax project`. Tiny generators, f
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import DATA, load_cached
+from conftest import DATA, cpu_env, load_cached
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
@@ -300,7 +299,7 @@ def test_two_devices_match_one(tiny_sg2, latents, tmp_path):
     )
     tgt = latents[1][:3]
     np.save(tmp_path / "t.npy", tgt)
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    env = cpu_env(2)
     args = [sys.executable, "-c", script, str(DATA.parent), str(tmp_path / "t.npy"), str(tmp_path / "o.npz")]
     r = subprocess.run(args, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]

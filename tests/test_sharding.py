@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, cpu_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +35,7 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.slow  # a fresh interpreter compiles the generator for 4 devices
 def test_four_device_generation_matches_single_device(tmp_path):
     pkl = DATA / "stylegan2/sg2_r32_z64_m8.pkl"
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    env = cpu_env(4)
     out = tmp_path / "out.npz"
     r = subprocess.run([sys.executable, "-c", SCRIPT, str(pkl), str(out)], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -111,7 +110,7 @@ SEPARABILITY = textwrap.dedent(
 def test_jax_separability_on_three_devices_matches_one(tmp_path):
     got = {}
     for n_dev in (1, 3):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n_dev}", JAX_PLATFORMS="cpu")
+        env = cpu_env(n_dev)
         out = tmp_path / f"{n_dev}.npy"
         r = subprocess.run([sys.executable, "-c", SEPARABILITY, str(out)], env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-3000:]
