@@ -117,9 +117,12 @@ def test_slerp_per_sample_t_and_zero_vector():
 # ---- interpolation paths ------------------------------------------------------------------------
 
 
-@FAST
-@given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integers(1, 5), st.sampled_from(["lerp", "slerp"]))
-@pytest.mark.slow  # ~19 s of CPU (2026-12-02)
+# a few key counts and step counts (one keyframe, odd, even): each new shape compiles the path afresh
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1), st.sampled_from([1, 2, 4]), st.sampled_from([1, 3]), st.sampled_from(["lerp", "slerp"])
+)
+@pytest.mark.slow
 def test_path_length_and_exact_keyframes(seed, k, steps, mode):
     keys = arr(seed, k, 2, 4)
     path = interpolation_path(keys, steps, mode)
