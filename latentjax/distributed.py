@@ -50,13 +50,16 @@ class DistributedConfig:
     """How this process joins a job; all None = from the environment JAX detects, or single-process.
 
     coordinator: "HOST:PORT" of process 0's coordination service; num_processes >= 1;
-    process_id in [0, num_processes); init_timeout: seconds to wait for every process to join.
+    process_id in [0, num_processes); init_timeout: seconds to wait for every process to join;
+    heartbeat_timeout: seconds of silence after which a peer counts as dead and the job fails
+    (JAX's default, 100; shorter surfaces a crashed peer sooner, too short fails busy ones).
     """
 
     coordinator: str | None = None
     num_processes: int | None = None
     process_id: int | None = None
     init_timeout: int = 300
+    heartbeat_timeout: int = 100
 
     def __post_init__(self):
         given = [v is not None for v in (self.coordinator, self.num_processes, self.process_id)]
@@ -69,8 +72,9 @@ class DistributedConfig:
                 raise ValueError(f"--num-processes must be an int >= 1, got {n!r}")
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n:
                 raise ValueError(f"--process-id must be an int in [0, {n}), got {i!r}")
-        if self.init_timeout < 1:
-            raise ValueError(f"init_timeout must be >= 1 s, got {self.init_timeout}")
+        for name in ("init_timeout", "heartbeat_timeout"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 s, got {getattr(self, name)}")
 
     @property
     def explicit(self) -> bool:
@@ -128,7 +132,7 @@ def initialize(cfg: DistributedConfig | None = None) -> int:
     # A dead peer must surface as an error in our next collective (PeerError, naming it), not as
     # the coordination service aborting every other process from a background thread.
     jax.config.update("jax_enable_recoverability", True)
-    kwargs = {"initialization_timeout": cfg.init_timeout}
+    kwargs = {"initialization_timeout": cfg.init_timeout, "heartbeat_timeout_seconds": cfg.heartbeat_timeout}
     where = cluster_env() or "the environment"
     if cfg.explicit:
         host, port = parse_coordinator(cfg.coordinator)

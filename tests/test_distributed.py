@@ -64,6 +64,8 @@ def test_parse_coordinator_refuses(address):
             r"--process-id must be an int in \[0, 2\)",
         ),
         ({"coordinator": "127.0.0.1:1", "num_processes": 2, "process_id": -1}, "--process-id"),
+        ({"heartbeat_timeout": 0}, "heartbeat_timeout must be >= 1 s"),
+        ({"init_timeout": -5}, "init_timeout must be >= 1 s"),
     ],
 )
 def test_config_refuses_partial_or_bad_flags(kwargs, match):
@@ -90,8 +92,9 @@ def test_initialize_without_flags_or_environment_stays_single_process(monkeypatc
 def test_heavy_commands_take_the_flags(command):
     argv = command.split() + ["--coordinator", "10.0.0.1:7", "--num-processes", "3", "--process-id", "2"]
     extra = {"sample": ["--n", "1", "--out", "x"], "directions fit": ["--data", "d"], "project": ["img.png"]}
-    args = build_parser().parse_args(argv + extra.get(command, []))
+    args = build_parser().parse_args(argv + extra.get(command, []) + ["--heartbeat-timeout", "20"])
     assert (args.coordinator, args.num_processes, args.process_id) == ("10.0.0.1:7", 3, 2)
+    assert args.heartbeat_timeout == 20
 
 
 @pytest.mark.parametrize("metric", ["ppl", "dci", "scores"])

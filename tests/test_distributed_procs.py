@@ -25,6 +25,8 @@ MODEL = str(DATA / "stylegan2/sg2_r32_z64_m8.pkl")  # small and fast to compile
 ENV = {**cpu_env(1), "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 pytestmark = pytest.mark.slow
+# a dead peer is noticed after this many silent seconds (JAX's default 100 s was most of two tests' time)
+HEARTBEAT = ["--heartbeat-timeout", "10"]
 
 
 def launch(argv: list[str], n: int = 2) -> None:
@@ -62,7 +64,8 @@ def test_killed_peer_fails_the_job_by_name_and_a_rerun_resumes(tmp_path):
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "latentjax", *argv, "--out", str(out)]
-            + ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+            + ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)]
+            + HEARTBEAT,
             env={**os.environ, **ENV},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -139,7 +142,8 @@ def test_processes_started_with_other_settings_are_refused(tmp_path):
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "latentjax", *common, "--n", str(n)]
-            + ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)],
+            + ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)]
+            + HEARTBEAT,
             env={**os.environ, **ENV},
             stderr=subprocess.PIPE,
             text=True,

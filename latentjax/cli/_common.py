@@ -49,13 +49,19 @@ def distributed_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="process 0's address, reachable by all")
     g.add_argument("--num-processes", type=int, default=None, metavar="N")
     g.add_argument("--process-id", type=int, default=None, metavar="I", help="this process, 0..N-1")
+    g.add_argument(
+        "--heartbeat-timeout", type=int, default=100, metavar="S", help="seconds before a silent peer counts as dead"
+    )
 
 
 def start_distributed(args) -> int:
     """Join the job the flags (or the environment) describe, before anything touches a device."""
     from latentjax.distributed import DistributedConfig, initialize
 
-    return initialize(DistributedConfig(args.coordinator, args.num_processes, args.process_id))
+    cfg = DistributedConfig(
+        args.coordinator, args.num_processes, args.process_id, heartbeat_timeout=args.heartbeat_timeout
+    )
+    return initialize(cfg)
 
 
 def stage_printer(quiet: bool = False):
