@@ -94,6 +94,7 @@ class Classifier:
         return {a: p[:, i] for i, a in enumerate(self.attributes)}
 
 
+@functools.partial(jax.jit, static_argnums=0)  # one compile, not the forward pass op by op
 def init_classifier(cfg: ClassifierConfig, key: jax.Array):
     x = jnp.zeros((1, cfg.resolution, cfg.resolution, 3), jnp.float32)
     return AttributeCNN(cfg).init(key, x)["params"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 
@@ -44,8 +46,14 @@ class GeneratorNet(nn.Module):
         return self.synthesis(ws, noise or [None] * len(self.cfg.noise_resolutions))
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def init_variables(cfg: GeneratorConfig, key: jax.Array) -> dict:
-    """Fresh variables with NVIDIA's initialisers (weights N(0,1)/lr_mul, noise maps N(0,1))."""
+    """Fresh variables with NVIDIA's initialisers (weights N(0,1)/lr_mul, noise maps N(0,1)).
+
+    Jitted: Flax's init runs the forward pass, and op by op that is hundreds of tiny XLA compiles
+    (toy SG2: 20.6 CPU-s eager, 6.7 jitted; toy SG3 25.8 vs 4.1); under jit XLA drops the unused
+    forward computation and compiles only the initialisers.
+    """
     import jax.numpy as jnp
 
     z = jnp.zeros((1, cfg.z_dim), jnp.float32)

@@ -138,6 +138,13 @@ def with_filters(variables: dict, filters: dict[str, dict[str, np.ndarray]]) -> 
 
 
 def calibrate_magnitudes(cfg: GeneratorConfig, variables: dict, ws: np.ndarray) -> dict:
+    """See `_calibrate` (jitted: layer by layer op by op is hundreds of small compiles)."""
+    import jax
+
+    return jax.jit(_calibrate, static_argnums=0)(cfg, variables, ws)
+
+
+def _calibrate(cfg: GeneratorConfig, variables: dict, ws: np.ndarray) -> dict:
     """`variables` with every layer's magnitude_ema set to the mean square of its input on `ws`
     ([N, num_ws, w_dim]), layer by layer (each layer already normalised by the ones before).
 
