@@ -142,17 +142,27 @@ def _labels_matrix(factors: jax.Array) -> jax.Array:
     return jnp.stack([lab[a] for a in ATTRIBUTES], axis=1).astype(jnp.float32)
 
 
-def near_threshold_weights(factors: jax.Array, focus: tuple[tuple[str, float], ...], band: float = 0.03) -> jax.Array:
+def focus_vector(focus: tuple[tuple[str, float], ...]) -> jax.Array:
+    """(attribute, weight) pairs -> [A] weights in the order of ATTRIBUTES (0 for the others)."""
+    w = np.zeros(len(ATTRIBUTES), np.float32)
+    for attr, weight in focus:
+        attribute_factor(attr)  # KeyError naming the known attributes
+        w[ATTRIBUTES.index(attr)] += weight
+    return jnp.asarray(w)
+
+
+def near_threshold_weights(factors: jax.Array, focus, band: float = 0.03) -> jax.Array:
     """factors [N, F] -> [N] sampling weights sum_a w_a exp(-|f_a - threshold_a| / (band * range_a)).
 
-    `focus`: (attribute, weight) pairs; range_a is the factor's span (2 for signed factors), so
-    `band` is a fraction of it. Faces near an attribute's boundary weigh most.
+    `focus`: (attribute, weight) pairs or their `focus_vector` [A]; range_a is the factor's span (2
+    for signed factors), so `band` is a fraction of it. Faces near an attribute's boundary weigh most.
     """
+    w = focus_vector(focus) if isinstance(focus, tuple) else focus
     total = jnp.zeros(factors.shape[:1], jnp.float32)
-    for attr, weight in focus:
+    for i, attr in enumerate(ATTRIBUTES):
         spec = FACTOR_SPECS[attribute_factor(attr)]
         d = jnp.abs(factors[:, attribute_factor(attr)] - attribute_threshold(attr)) / (spec.hi - spec.lo)
-        total = total + weight * jnp.exp(-d / band)
+        total = total + w[i] * jnp.exp(-d / band)
     return total
 
 
@@ -168,6 +178,31 @@ def _focused_latents(key, batch: int, n_focus: int, focus, pool: int = 8) -> jax
     logw = jnp.log(near_threshold_weights(factors_of(zp), focus) + 1e-12)
     _, idx = jax.lax.top_k(logw + jax.random.gumbel(kg, logw.shape), n_focus)
     return jnp.concatenate([z, zp[idx]])
+
+
+# Adam without its learning rate: the cosine schedule's value comes in as data, so every stage and
+# seed of the same batch shape runs one compiled step (the training script's five classifier runs
+# compiled five times before).
+_ADAM = optax.scale_by_adam()
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "batch", "n_focus"))
+def _classifier_step(params, opt_state, key, i, lr, clean_frac, focus_w, *, cfg, batch: int, n_focus: int):
+    """One BCE step on `batch` fresh renders; lr, clean_frac: f32 scalars, focus_w: [A] (see train_classifier)."""
+    k = jax.random.fold_in(key, i + 1)
+    kz, ka, kc = jax.random.split(k, 3)  # partitionable threefry: kz, ka as split(k) gave (the teacher reproduces)
+    f = factors_of(_focused_latents(kz, batch, n_focus, focus_w) if n_focus else jax.random.normal(kz, (batch, Z_DIM)))
+    images = render(f)
+    clean = jax.random.uniform(kc, (batch, 1, 1, 1)) < clean_frac
+    x, y = jnp.where(clean, images, _augment(ka, images)), _labels_matrix(f)
+
+    def loss_fn(p):
+        return optax.sigmoid_binary_cross_entropy(classifier_logits(p, x, cfg=cfg), y).mean()
+
+    loss, g = jax.value_and_grad(loss_fn)(params)
+    with jax.numpy_dtype_promotion("standard"):  # Adam's bias correction mixes int32 counts and floats
+        upd, opt_state = _ADAM.update(g, opt_state, params)
+    return jax.tree_util.tree_map(lambda p, u: p - lr * u, params, upd), opt_state, loss
 
 
 def train_classifier(
@@ -196,37 +231,19 @@ def train_classifier(
         raise ValueError(f"clean_frac must be in [0, 1], got {clean_frac}")
     if not 0.0 <= focus_frac <= 1.0 or (focus_frac and not focus):
         raise ValueError(f"focus_frac must be in [0, 1] and needs focus attributes, got {focus_frac}, {focus}")
-    for attr, _ in focus:
-        attribute_factor(attr)  # KeyError naming the known attributes
+    focus_w = focus_vector(focus)
     n_focus = round(batch * focus_frac)
     cfg = ClassifierConfig(attributes=ATTRIBUTES) if init is None else init.config
     key = jax.random.key(seed)
     params = init_classifier(cfg, jax.random.fold_in(key, 0)) if init is None else init.params
-    opt = optax.adam(optax.cosine_decay_schedule(lr, steps, 0.05))
-    opt_state = opt.init(params)
-
-    @jax.jit
-    def step(params, opt_state, i):
-        k = jax.random.fold_in(key, i + 1)
-        kz, ka, kc = jax.random.split(k, 3)  # partitionable threefry: kz, ka as split(k) gave (the teacher reproduces)
-        f = factors_of(
-            _focused_latents(kz, batch, n_focus, focus) if n_focus else jax.random.normal(kz, (batch, Z_DIM))
-        )
-        images = render(f)
-        clean = jax.random.uniform(kc, (batch, 1, 1, 1)) < clean_frac
-        x, y = jnp.where(clean, images, _augment(ka, images)), _labels_matrix(f)
-
-        def loss_fn(p):
-            return optax.sigmoid_binary_cross_entropy(classifier_logits(p, x, cfg=cfg), y).mean()
-
-        loss, g = jax.value_and_grad(loss_fn)(params)
-        with jax.numpy_dtype_promotion("standard"):  # optax schedules mix int32 step counts and floats
-            upd, opt_state = opt.update(g, opt_state, params)
-        return optax.apply_updates(params, upd), opt_state, loss
+    opt_state = _ADAM.init(params)
+    with jax.numpy_dtype_promotion("standard"):  # optax schedules mix int32 step counts and floats
+        lrs = np.asarray(optax.cosine_decay_schedule(lr, steps, 0.05)(jnp.arange(steps)), np.float32)
+    step = functools.partial(_classifier_step, cfg=cfg, batch=batch, n_focus=n_focus)
 
     t0 = time.time()
     for i in range(steps):
-        params, opt_state, loss = step(params, opt_state, i)
+        params, opt_state, loss = step(params, opt_state, key, i, lrs[i], np.float32(clean_frac), focus_w)
         if history is not None:
             history.append(float(loss))
         if (i + 1) % 200 == 0 or i == steps - 1:
