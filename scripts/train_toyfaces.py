@@ -78,7 +78,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "weights"))
     ap.add_argument("--eval-n", type=int, default=2048)
     ap.add_argument("--resume", action="store_true", help="continue end-to-end (phase 3) from the generators in --out")
-    ap.add_argument("--lr", type=float, default=TrainConfig.lr)
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="phase-1 learning rate")
+    ap.add_argument("--tune-lr", type=float, default=TrainConfig.tune_lr, help="phase-3 (end to end) learning rate")
+    ap.add_argument(
+        "--detail-weight", type=float, default=TrainConfig.detail_weight, help="pixel weight on eyes and mouth"
+    )
     ap.add_argument("--log-every", type=int, default=TrainConfig.log_every)
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -141,6 +145,8 @@ def main(argv=None) -> int:
             batch=args.batch,
             seed=args.seed + int(args.resume),
             lr=args.lr,
+            tune_lr=args.tune_lr,
+            detail_weight=args.detail_weight,
             log_every=args.log_every,
         )
         G = train_generator(cfg, teacher, tc, init=init)
