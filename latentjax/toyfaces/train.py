@@ -349,9 +349,12 @@ def image_loss(img, target_factors, teacher_params, teacher_cfg: ClassifierConfi
     return pix + tc.feature_weight * feat + tc.attribute_weight * attr, (pix, feat, attr)
 
 
-def _adam(lr: float, steps: int):
+def _schedule(lr: float, steps: int) -> np.ndarray:
+    """[steps] f32 learning rates: 100-step (or 10%) warm-up, cosine decay to 5%."""
     warmup = min(100, steps // 10)
-    return optax.adam(optax.warmup_cosine_decay_schedule(0.0, lr, warmup, max(steps, 1), lr * 0.05), b1=0.9, b2=0.99)
+    with jax.numpy_dtype_promotion("standard"):  # optax schedules mix int32 step counts and floats
+        fn = optax.warmup_cosine_decay_schedule(0.0, lr, warmup, max(steps, 1), lr * 0.05)
+        return np.asarray(fn(jnp.arange(steps)), np.float32)
 
 
 def _run(name, step, state, steps: int, log, history, every: int):
@@ -364,6 +367,56 @@ def _run(name, step, state, steps: int, log, history, every: int):
             msg = " ".join(f"{k} {float(v):.4f}" for k, v in metrics.items())
             log(f"{name} step {i + 1}/{steps} {msg} ({time.time() - t0:.0f}s)")
     return state
+
+
+def _batch_of(k, gcfg: GeneratorConfig, tc: TrainConfig):
+    kb, kn = jax.random.split(k)
+    return (*mixed_batch(kb, tc.batch, gcfg.num_ws, tc.mix_prob), random_noise(gcfg, kn, tc.batch))
+
+
+def _phase_loss(phase: int, p, k, fixed: dict, *, gcfg: GeneratorConfig, tc: TrainConfig, teacher_cfg):
+    """The loss of `train_generator`'s phase 1, 2 or 3 on one batch drawn from key k.
+
+    fixed: what the phase reads but does not train: 'buffers' (the generator's), 'teacher' (the
+    loss network's params), 'encoder' (phase 1's factor encoder, in phase 2), 'generator' (the
+    synthesis params, in phase 2), 'w_var' (phase 2's normaliser).
+    """
+    net, enc = GeneratorNet(gcfg), FactorEncoder(gcfg.w_dim)
+
+    def synth(g, ws, noise):
+        return net.apply({"params": g, "buffers": fixed["buffers"]}, ws, noise, method=GeneratorNet.synthesis)
+
+    def mapping(g, z):
+        return net.apply({"params": g, "buffers": fixed["buffers"]}, z, method=GeneratorNet.mapping)[:, 0]
+
+    if phase == 2:  # distil the encoder into the mapping network (MLP-only steps: cheap)
+        z = jax.random.normal(k, (tc.map_batch, Z_DIM))
+        w_target = enc.apply({"params": fixed["encoder"]}, factors_of(z))
+        err = jnp.mean(jnp.square(mapping({**fixed["generator"], "mapping_network": p}, z) - w_target))
+        return err / fixed["w_var"], {}
+    za, zb, cross, target, noise = _batch_of(k, gcfg, tc)
+    if phase == 1:  # synthesis network + factor encoder
+        e = functools.partial(enc.apply, {"params": p["encoder"]})
+        ws, g = mix_rows(e(factors_of(za)), e(factors_of(zb)), cross, gcfg.num_ws), p["generator"]
+    else:  # end to end
+        ws, g = mix_rows(mapping(p, za), mapping(p, zb), cross, gcfg.num_ws), p
+    loss, (pix, feat, attr) = image_loss(synth(g, ws, noise), target, fixed["teacher"], teacher_cfg, tc)
+    return loss, {"pix": pix, "feat": feat, "attr": attr}
+
+
+_ADAM_G = optax.scale_by_adam(b1=0.9, b2=0.99)
+
+
+@functools.partial(jax.jit, static_argnames=("phase", "gcfg", "tc", "teacher_cfg"))
+def _phase_step(state, key, i, lr, fixed, *, phase: int, gcfg, tc, teacher_cfg):
+    """One Adam step of a phase. Module-level with everything per-run passed as data, so a second
+    run with the same configs (the determinism test, a resumed run) reuses the compiled step."""
+    p, opt_state = state
+    loss_fn = functools.partial(_phase_loss, phase, fixed=fixed, gcfg=gcfg, tc=tc, teacher_cfg=teacher_cfg)
+    (loss, aux), g = jax.value_and_grad(loss_fn, has_aux=True)(p, jax.random.fold_in(key, phase * 10**7 + i))
+    with jax.numpy_dtype_promotion("standard"):  # Adam's bias correction mixes int32 counts and floats
+        upd, opt_state = _ADAM_G.update(g, opt_state, p)
+    return (jax.tree_util.tree_map(lambda a, u: a - lr * u, p, upd), opt_state), {"loss": loss, **aux}
 
 
 def train_generator(
@@ -388,72 +441,31 @@ def train_generator(
     key = jax.random.key(tc.seed)
     variables = init if init is not None else toy_variables(gcfg, jax.random.fold_in(key, 0))
     params, buffers = variables["params"], variables["buffers"]
-    net = GeneratorNet(gcfg)
     enc = FactorEncoder(gcfg.w_dim)
-    loss_of = functools.partial(image_loss, teacher_params=teacher.params, teacher_cfg=teacher.config, tc=tc)
+    fixed = {"buffers": buffers, "teacher": teacher.params}
 
-    def synth(p, ws, noise):
-        return net.apply({"params": p, "buffers": buffers}, ws, noise, method=GeneratorNet.synthesis)
-
-    def mapping(p, z):
-        return net.apply({"params": p, "buffers": buffers}, z, method=GeneratorNet.mapping)[:, 0]
-
-    def fit(phase: int, label: str, loss_fn, p, lr: float, steps: int):
-        """Adam on loss_fn(p, key) for `steps` steps; each phase draws its own keys."""
-        opt = _adam(lr, steps)
-
-        @jax.jit
-        def step(state, i):
-            p, opt_state = state
-            (loss, aux), g = jax.value_and_grad(loss_fn, has_aux=True)(p, jax.random.fold_in(key, phase * 10**7 + i))
-            with jax.numpy_dtype_promotion("standard"):  # optax schedules mix int32 step counts and floats
-                upd, opt_state = opt.update(g, opt_state, p)
-            return (optax.apply_updates(p, upd), opt_state), {"loss": loss, **aux}
-
+    def fit(phase: int, label: str, p, lr: float, steps: int, fixed: dict):
+        """Adam on the phase's loss for `steps` steps; each phase draws its own keys."""
+        lrs = _schedule(lr, steps)
+        step = functools.partial(_phase_step, phase=phase, gcfg=gcfg, tc=tc, teacher_cfg=teacher.config)
         name = f"{gcfg.name} [{phase}/3 {label}]"
-        return _run(name, step, (p, opt.init(p)), steps, log, history, tc.log_every)[0]
-
-    def batch_of(k):
-        kb, kn = jax.random.split(k)
-        return (*mixed_batch(kb, tc.batch, gcfg.num_ws, tc.mix_prob), random_noise(gcfg, kn, tc.batch))
+        state = (p, _ADAM_G.init(p))
+        return _run(name, lambda st, i: step(st, key, i, lrs[i], fixed), state, steps, log, history, tc.log_every)[0]
 
     if init is None:
-        # phase 1: synthesis network + factor encoder
-        def loss1(p, k):
-            za, zb, cross, target, noise = batch_of(k)
-            e = functools.partial(enc.apply, {"params": p["encoder"]})
-            ws = mix_rows(e(factors_of(za)), e(factors_of(zb)), cross, gcfg.num_ws)
-            loss, (pix, feat, attr) = loss_of(synth(p["generator"], ws, noise), target)
-            return loss, {"pix": pix, "feat": feat, "attr": attr}
-
         p1 = {"generator": params, "encoder": enc.init(jax.random.fold_in(key, 1), jnp.zeros((1, len(FACTORS))))}
         p1["encoder"] = p1["encoder"]["params"]
-        p1 = fit(1, "synthesis", loss1, p1, tc.lr, tc.steps)
+        p1 = fit(1, "synthesis", p1, tc.lr, tc.steps, fixed)
         params, enc_params = p1["generator"], p1["encoder"]
 
-        # phase 2: distil the encoder into the mapping network (MLP-only steps: cheap)
         ref = enc.apply(
             {"params": enc_params}, factors_of(jax.random.normal(jax.random.fold_in(key, 2), (4096, Z_DIM)))
         )
-        w_var = jnp.mean(jnp.var(ref, axis=0))
-
-        def loss2(p, k):
-            z = jax.random.normal(k, (tc.map_batch, Z_DIM))
-            w_target = enc.apply({"params": enc_params}, factors_of(z))
-            err = jnp.mean(jnp.square(mapping({**params, "mapping_network": p}, z) - w_target)) / w_var
-            return err, {}
-
-        mp = fit(2, "mapping", loss2, params["mapping_network"], tc.map_lr, tc.map_steps)
+        fixed2 = {**fixed, "encoder": enc_params, "generator": params, "w_var": jnp.mean(jnp.var(ref, axis=0))}
+        mp = fit(2, "mapping", params["mapping_network"], tc.map_lr, tc.map_steps, fixed2)
         params = {**params, "mapping_network": mp}
 
-    # phase 3: end to end
-    def loss3(p, k):
-        za, zb, cross, target, noise = batch_of(k)
-        ws = mix_rows(mapping(p, za), mapping(p, zb), cross, gcfg.num_ws)
-        loss, (pix, feat, attr) = loss_of(synth(p, ws, noise), target)
-        return loss, {"pix": pix, "feat": feat, "attr": attr}
-
-    params = fit(3, "end to end", loss3, params, tc.tune_lr, tc.tune_steps)
+    params = fit(3, "end to end", params, tc.tune_lr, tc.tune_steps, fixed)
 
     # w_avg: the converged value of NVIDIA's running average, computed directly
     G = Generator(gcfg, {"params": params, "buffers": buffers})
