@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("--clf-tune-steps", type=int, default=CLF_TUNE["steps"], help="classifier stage 2 (half clean)")
     ap.add_argument("--clf-focus-steps", type=int, default=CLF_FOCUS[0]["steps"], help="each run of classifier stage 3")
     ap.add_argument("--clf-init", default=None, help="skip stage 1: tune the classifier in DIR")
-    ap.add_argument("--clf-eval-n", type=int, default=16384, help="held-out faces grading the classifier")
+    ap.add_argument("--clf-eval-n", type=int, default=16384, help="held-out faces grading the classifiers")
     ap.add_argument("--teacher-steps", type=int, default=800, help="loss-network classifier (not shipped)")
     ap.add_argument("--batch", type=int, default=TrainConfig.batch)
     ap.add_argument("--seed", type=int, default=0)
@@ -122,7 +122,8 @@ def main(argv=None) -> int:
         # shipped classifier that grades them has never been optimised against.
         t = time.time()
         teacher = train_classifier(steps=args.teacher_steps, seed=args.seed + 1)
-        metrics["teacher"] = {"heldout_accuracy": classifier_accuracy(teacher), "steps": args.teacher_steps}
+        acc = classifier_accuracy(teacher, n=args.clf_eval_n)
+        metrics["teacher"] = {"heldout_accuracy": acc, "heldout_n": args.clf_eval_n, "steps": args.teacher_steps}
         metrics["teacher"]["seconds"] = time.time() - t
 
     for name, arch in (("sg2", "stylegan2"), ("sg1", "stylegan"), ("sg3", "stylegan3")):
