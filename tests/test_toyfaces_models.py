@@ -143,9 +143,10 @@ def generator_reports(clf):
     from latentjax import load_generator
     from latentjax.toyfaces.train import generator_report
 
-    # the sample of weights/toyfaces-metrics.json (n 2048, seed 777): the test checks the shipped report
+    # 512 faces the record (n 2048, seed 777) was not measured on: its >= 95% re-measured with one
+    # sd <= 1 point (the full 2048 cost ~40 CPU-s more at the suite's XLA level)
     names = ("toyfaces-sg2", "toyfaces-sg1")
-    return {name: generator_report(load_generator(name), clf, n=2048, seed=777) for name in names}
+    return {name: generator_report(load_generator(name), clf, n=512, seed=2026) for name in names}
 
 
 @pytest.mark.parametrize("name", ["toyfaces-sg2", "toyfaces-sg1"])
