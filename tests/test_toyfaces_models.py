@@ -192,10 +192,13 @@ def test_training_script_runs_end_to_end(tmp_path):
     args = ["--only", "classifier", "sg2", "--steps", "2", "--map-steps", "2", "--tune-steps", "1"]
     args += ["--clf-steps", "2", "--clf-tune-steps", "1", "--clf-focus-steps", "1", "--clf-eval-n", "64"]
     args += ["--teacher-steps", "2", "--batch", "4", "--eval-n", "16", "--out", str(tmp_path)]
+    args += ["--detail-weight", "2", "--tune-lr", "1e-3"]
     assert mod.main(args) == 0
     metrics = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
     assert {"classifier", "teacher", "toyfaces-sg2"} <= set(metrics) and "toyfaces-sg1" not in metrics
-    assert metrics["toyfaces-sg2"]["train"]["map_steps"] == 2 and "style_mixing" in metrics["toyfaces-sg2"]
+    train = metrics["toyfaces-sg2"]["train"]
+    assert train["map_steps"] == 2 and train["detail_weight"] == 2 and train["tune_lr"] == 1e-3
+    assert "style_mixing" in metrics["toyfaces-sg2"] and metrics["teacher"]["heldout_n"] == 64
     assert load_generator(tmp_path / "toyfaces-sg2").config == toy_config("stylegan2")
     assert load_classifier(tmp_path / "toyfaces-classifier").attributes == ATTRIBUTES
     # a new classifier alone: the generators in --out are re-graded by it, their training record kept
