@@ -186,6 +186,13 @@ def _focused_latents(key, batch: int, n_focus: int, focus, pool: int = 8) -> jax
 _ADAM = optax.scale_by_adam()
 
 
+def _adam_update(adam, grads, opt_state, params, lr):
+    """params - lr * Adam direction (lr a traced f32 scalar) -> (params, opt_state)."""
+    with jax.numpy_dtype_promotion("standard"):  # Adam's bias correction mixes int32 counts and floats
+        upd, opt_state = adam.update(grads, opt_state, params)
+    return jax.tree_util.tree_map(lambda p, u: p - lr * u, params, upd), opt_state
+
+
 @functools.partial(jax.jit, static_argnames=("cfg", "batch", "n_focus"))
 def _classifier_step(params, opt_state, key, i, lr, clean_frac, focus_w, *, cfg, batch: int, n_focus: int):
     """One BCE step on `batch` fresh renders; lr, clean_frac: f32 scalars, focus_w: [A] (see train_classifier)."""
@@ -200,9 +207,7 @@ def _classifier_step(params, opt_state, key, i, lr, clean_frac, focus_w, *, cfg,
         return optax.sigmoid_binary_cross_entropy(classifier_logits(p, x, cfg=cfg), y).mean()
 
     loss, g = jax.value_and_grad(loss_fn)(params)
-    with jax.numpy_dtype_promotion("standard"):  # Adam's bias correction mixes int32 counts and floats
-        upd, opt_state = _ADAM.update(g, opt_state, params)
-    return jax.tree_util.tree_map(lambda p, u: p - lr * u, params, upd), opt_state, loss
+    return *_adam_update(_ADAM, g, opt_state, params, lr), loss
 
 
 def train_classifier(
@@ -410,13 +415,11 @@ _ADAM_G = optax.scale_by_adam(b1=0.9, b2=0.99)
 @functools.partial(jax.jit, static_argnames=("phase", "gcfg", "tc", "teacher_cfg"))
 def _phase_step(state, key, i, lr, fixed, *, phase: int, gcfg, tc, teacher_cfg):
     """One Adam step of a phase. Module-level with everything per-run passed as data, so a second
-    run with the same configs (the determinism test, a resumed run) reuses the compiled step."""
+    run in the same process with the same configs (the determinism test) reuses the compiled step."""
     p, opt_state = state
     loss_fn = functools.partial(_phase_loss, phase, fixed=fixed, gcfg=gcfg, tc=tc, teacher_cfg=teacher_cfg)
     (loss, aux), g = jax.value_and_grad(loss_fn, has_aux=True)(p, jax.random.fold_in(key, phase * 10**7 + i))
-    with jax.numpy_dtype_promotion("standard"):  # Adam's bias correction mixes int32 counts and floats
-        upd, opt_state = _ADAM_G.update(g, opt_state, p)
-    return (jax.tree_util.tree_map(lambda a, u: a - lr * u, p, upd), opt_state), {"loss": loss, **aux}
+    return _adam_update(_ADAM_G, g, opt_state, p, lr), {"loss": loss, **aux}
 
 
 def train_generator(
