@@ -66,7 +66,9 @@ def main(argv=None) -> int:
     ap.add_argument("--clf-init", default=None, help="skip stage 1: tune the classifier in DIR")
     ap.add_argument("--clf-eval-n", type=int, default=16384, help="held-out faces grading the classifiers")
     ap.add_argument("--teacher-steps", type=int, default=800, help="loss-network classifier (not shipped)")
-    ap.add_argument("--batch", type=int, default=TrainConfig.batch)
+    ap.add_argument("--batch", type=int, default=TrainConfig.batch, help="generator phases 1 and 3")
+    ap.add_argument("--map-batch", type=int, default=TrainConfig.map_batch, help="generator phase 2 (latents)")
+    ap.add_argument("--clf-batch", type=int, default=128, help="every classifier stage, the teacher's too")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--only",
@@ -97,12 +99,12 @@ def main(argv=None) -> int:
         if args.clf_init:
             clf, stage1 = load_classifier_dir(args.clf_init), f"from {Path(args.clf_init).name}"
         else:
-            clf, stage1 = train_classifier(steps=args.clf_steps, seed=args.seed), args.clf_steps
+            clf, stage1 = train_classifier(steps=args.clf_steps, batch=args.clf_batch, seed=args.seed), args.clf_steps
         tune = {**CLF_TUNE, "steps": args.clf_tune_steps, "seed": args.seed + CLF_TUNE["seed"]}
         focus = [{**f, "steps": args.clf_focus_steps, "seed": args.seed + f["seed"]} for f in CLF_FOCUS]
         for stage in (tune, *focus):
             if stage["steps"]:
-                clf = train_classifier(init=clf, **stage)
+                clf = train_classifier(init=clf, batch=args.clf_batch, **stage)
         save_classifier(out / "toyfaces-classifier", clf)
         acc = classifier_accuracy(clf, n=args.clf_eval_n)
         metrics["classifier"] = {
@@ -111,6 +113,7 @@ def main(argv=None) -> int:
             "heldout_n": args.clf_eval_n,
             "heldout_sd_at_0.98": (0.98 * 0.02 / args.clf_eval_n) ** 0.5,
             "steps": stage1,
+            "batch": args.clf_batch,
             "tune": tune,
             "focus": [{**f, "focus": dict(f["focus"])} for f in focus],
             "seconds": time.time() - t,
@@ -121,7 +124,7 @@ def main(argv=None) -> int:
         # The generators' feature loss runs on a second classifier (other seed, not shipped), so the
         # shipped classifier that grades them has never been optimised against.
         t = time.time()
-        teacher = train_classifier(steps=args.teacher_steps, seed=args.seed + 1)
+        teacher = train_classifier(steps=args.teacher_steps, batch=args.clf_batch, seed=args.seed + 1)
         acc = classifier_accuracy(teacher, n=args.clf_eval_n)
         metrics["teacher"] = {"heldout_accuracy": acc, "heldout_n": args.clf_eval_n, "steps": args.teacher_steps}
         metrics["teacher"]["seconds"] = time.time() - t
@@ -144,6 +147,7 @@ def main(argv=None) -> int:
             map_steps=args.map_steps,
             tune_steps=args.tune_steps,
             batch=args.batch,
+            map_batch=args.map_batch,
             seed=args.seed + int(args.resume),
             lr=args.lr,
             tune_lr=args.tune_lr,

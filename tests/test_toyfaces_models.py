@@ -79,7 +79,9 @@ def test_a_few_training_steps_reduce_the_loss(clf):
     # phase 1 (synthesis + factor encoder), then phase 2 (mapping distillation: its loss is the
     # relative squared error in W, starting near 1), in one run: each phase's step compiles once
     hist: list[float] = []
-    tc = TrainConfig(steps=12, map_steps=40, tune_steps=0, batch=8, map_batch=64, lr=3e-3, log_every=100)
+    # batch shapes and detail weight shared with the determinism and script tests below: one compile
+    # of each phase's step serves all three (the step's static key ignores counts, rates and seed)
+    tc = TrainConfig(steps=12, map_steps=40, tune_steps=0, batch=8, map_batch=64, lr=3e-3, detail_weight=2.0)
     train_generator(cfg, clf, tc, log=lambda s: None, history=hist)  # lr 3e-3: no 100-step warm-up here
     synth, mapping = hist[:12], hist[12:]
     assert len(mapping) == 40 and np.mean(synth[-3:]) < 0.7 * np.mean(synth[:3]), synth
@@ -113,9 +115,10 @@ def test_training_is_deterministic_given_seed(clf):
     from latentjax.toyfaces.train import train_generator
 
     cfg = toy_config("stylegan2")
-    # phases 1-2 from scratch, then phase 3 from their result: each run compiles every step afresh
-    # (the jitted steps close over the run), so the two runs are kept to one step per phase
-    tc = TrainConfig(steps=1, map_steps=1, tune_steps=1, batch=4, map_batch=16, seed=3)
+    # phases 1-2 from scratch, then phase 3 from their result, one step each. The batch shapes are
+    # test_a_few_training_steps_reduce_the_loss's: the compiled steps of phases 1-2 are shared with it
+    # (the step's static key ignores step counts, rates and seed), and run b reuses run a's phase 3.
+    tc = TrainConfig(steps=1, map_steps=1, tune_steps=1, batch=8, map_batch=64, detail_weight=2.0, seed=3)
     a = train_generator(cfg, clf, tc, log=lambda s: None)
     b = train_generator(cfg, clf, tc, log=lambda s: None)
     same = jax.tree_util.tree_map(lambda x, y: bool(np.array_equal(x, y)), a.variables, b.variables)
@@ -188,23 +191,27 @@ def test_training_script_runs_end_to_end(tmp_path):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     # the classifier and one generator: sg1 and sg3 go through the same loop with another
-    # toy_config (each costs minutes of compiles here; the train_generator tests above cover it)
+    # toy_config (each costs minutes of compiles here; the train_generator tests above cover it).
+    # Batch shapes and detail weight as the tests above: their compiled steps serve this run too.
     args = ["--only", "classifier", "sg2", "--steps", "2", "--map-steps", "2", "--tune-steps", "1"]
     args += ["--clf-steps", "2", "--clf-tune-steps", "1", "--clf-focus-steps", "1", "--clf-eval-n", "64"]
-    args += ["--teacher-steps", "2", "--batch", "4", "--eval-n", "16", "--out", str(tmp_path)]
+    args += ["--teacher-steps", "2", "--batch", "8", "--map-batch", "64", "--clf-batch", "32"]
+    args += ["--eval-n", "16", "--out", str(tmp_path)]
     args += ["--detail-weight", "2", "--tune-lr", "1e-3"]
     assert mod.main(args) == 0
     metrics = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
     assert {"classifier", "teacher", "toyfaces-sg2"} <= set(metrics) and "toyfaces-sg1" not in metrics
     train = metrics["toyfaces-sg2"]["train"]
     assert train["map_steps"] == 2 and train["detail_weight"] == 2 and train["tune_lr"] == 1e-3
+    assert train["batch"] == 8 and train["map_batch"] == 64 and metrics["classifier"]["batch"] == 32
     assert "style_mixing" in metrics["toyfaces-sg2"] and metrics["teacher"]["heldout_n"] == 64
     assert load_generator(tmp_path / "toyfaces-sg2").config == toy_config("stylegan2")
     assert load_classifier(tmp_path / "toyfaces-classifier").attributes == ATTRIBUTES
     # a new classifier alone: the generators in --out are re-graded by it, their training record kept
     before = metrics["toyfaces-sg2"]
-    assert mod.main(["--only", "classifier", "--clf-steps", "1", "--clf-tune-steps", "1", "--clf-focus-steps", "2",
-                     "--clf-eval-n", "64", "--eval-n", "8", "--out", str(tmp_path)]) == 0  # fmt: skip
+    again = ["--only", "classifier", "--clf-steps", "1", "--clf-tune-steps", "1", "--clf-focus-steps", "2"]
+    again += ["--clf-batch", "32", "--clf-eval-n", "64", "--eval-n", "8", "--out", str(tmp_path)]
+    assert mod.main(again) == 0
     after = json.loads((tmp_path / "toyfaces-metrics.json").read_text())
     assert after["toyfaces-sg2"]["train"] == before["train"] and after["classifier"]["tune"]["steps"] == 1
     assert [f["steps"] for f in after["classifier"]["focus"]] == [2, 2] and after["classifier"]["heldout_n"] == 64

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import flax.linen as nn
 import jax
@@ -410,6 +410,16 @@ def _phase_loss(phase: int, p, k, fixed: dict, *, gcfg: GeneratorConfig, tc: Tra
 
 
 _ADAM_G = optax.scale_by_adam(b1=0.9, b2=0.99)
+# The TrainConfig fields each phase's step reads. The step gets a config with these and defaults
+# elsewhere (lr and the step index arrive as data): runs that differ only in length, rates, seed or
+# logging (a resumed run, the tests' short runs) share one compiled step per phase, and a field the
+# step reads but this list lacks reads as its default, which a test of that field sees.
+_STEP_READS = {2: ("map_batch",)}
+_STEP_READS[1] = _STEP_READS[3] = ("batch", "mix_prob", "feature_weight", "detail_weight", "attribute_weight")
+
+
+def _step_config(tc: TrainConfig, phase: int) -> TrainConfig:
+    return replace(TrainConfig(), **{f: getattr(tc, f) for f in _STEP_READS[phase]})
 
 
 @functools.partial(jax.jit, static_argnames=("phase", "gcfg", "tc", "teacher_cfg"))
@@ -450,7 +460,9 @@ def train_generator(
     def fit(phase: int, label: str, p, lr: float, steps: int, fixed: dict):
         """Adam on the phase's loss for `steps` steps; each phase draws its own keys."""
         lrs = _schedule(lr, steps)
-        step = functools.partial(_phase_step, phase=phase, gcfg=gcfg, tc=tc, teacher_cfg=teacher.config)
+        step = functools.partial(
+            _phase_step, phase=phase, gcfg=gcfg, tc=_step_config(tc, phase), teacher_cfg=teacher.config
+        )
         name = f"{gcfg.name} [{phase}/3 {label}]"
         state = (p, _ADAM_G.init(p))
         return _run(name, lambda st, i: step(st, key, i, lrs[i], fixed), state, steps, log, history, tc.log_every)[0]
