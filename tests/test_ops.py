@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from latentjax.latent import broadcast_ws, style_mix, truncate
 from latentjax.nets.stylegan import upscale_conv
-from latentjax.ops.conv import modulated_conv, upsample_conv2d_kernel
+from latentjax.ops.conv import conv3x3_taps, modulated_conv, upsample_conv2d_kernel
 from latentjax.ops.fir import (
     blur,
     conv3x3_same,
@@ -171,6 +171,26 @@ def test_conv3x3_same_values_and_gradients_equal_lax_conv(seed, n, size, cin, co
     y_ref, vjp_ref = jax.vjp(lax_conv, x, k)
     np.testing.assert_allclose(y, y_ref, atol=1e-5)
     for g, g_ref in zip(vjp(dy), vjp_ref(dy)):
+        assert g.dtype == g_ref.dtype and g.shape == g_ref.shape
+        np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=10, deadline=None)  # each shape is a compile
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 4))
+def test_conv3x3_taps_values_and_gradients_equal_lax_conv(seed, n, size, cin, cout):
+    """Nine shifted matrix products are the 'SAME' 3x3 correlation, values and both gradients."""
+    x, k, dy = arr(seed, n, size, size + 1, cin), arr(seed + 1, 3, 3, cin, cout), arr(seed + 2, n, size, size + 1, cout)
+
+    def lax_conv(x, k):
+        return jax.lax.conv_general_dilated(x, k, (1, 1), ((1, 1), (1, 1)), dimension_numbers=DN)
+
+    @jax.jit  # one compile per shape, not one per primitive
+    def values_and_grads(x, k, dy):
+        (y, vjp), (y_ref, vjp_ref) = jax.vjp(conv3x3_taps, x, k), jax.vjp(lax_conv, x, k)
+        return (y, *vjp(dy)), (y_ref, *vjp_ref(dy))
+
+    got, ref = values_and_grads(x, k, dy)
+    for g, g_ref in zip(got, ref):
         assert g.dtype == g_ref.dtype and g.shape == g_ref.shape
         np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)
 

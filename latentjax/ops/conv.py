@@ -92,3 +92,17 @@ def modulated_conv(
     if demodulate:
         y = y * d[:, None, None, :]
     return y
+
+
+def conv3x3_taps(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """3x3 'SAME' correlation as nine [N*H*W, I] @ [I, O] products of shifted views (x: [N, H, W, I],
+    kernel: [3, 3, I, O] -> [N, H, W, O]); the values of `lax.conv_general_dilated` to rounding.
+
+    For feature maps of a few pixels and many channels (LPIPS on small generators' images, see
+    `perceptual.vgg16`): a VGG16 relu5_3 gradient of two 16^2 images (512 channels at 2x2 and 1x1)
+    takes 396 ms through XLA:CPU's conv, 77 ms with these products (2026-12-03, one core).
+    """
+    h, w = x.shape[1:3]
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    taps = [jnp.einsum("nhwi,io->nhwo", xp[:, a : a + h, b : b + w], kernel[a, b]) for a in range(3) for b in range(3)]
+    return sum(taps[1:], taps[0])

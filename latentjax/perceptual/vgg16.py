@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from latentjax.ops.conv import conv3x3_taps
+
 # (name, output channels) of the 13 3x3 convs, padding 1; a 2x2/2 max-pool follows conv{1..4}_last.
 VGG16_CONVS: tuple[tuple[str, int], ...] = (
     ("conv1_1", 64), ("conv1_2", 64),
@@ -43,7 +45,15 @@ def imagenet_normalize(images: jax.Array) -> jax.Array:
     return (x01 - jnp.asarray(IMAGENET_MEAN)) / jnp.asarray(IMAGENET_STD)
 
 
+# Feature maps of at most this many pixels (the 256- and 512-channel layers of small images) are
+# convolved as nine matrix products: 5x faster on XLA:CPU for LPIPS on 16^2 images, 1.25x at 64^2,
+# the same at 256^2 (a VGG16 relu5_3 gradient, batch 2; `ops.conv3x3_taps`).
+_TAPS_MAX_PIXELS = 64
+
+
 def _conv3x3(x: jax.Array, p: dict) -> jax.Array:
+    if x.shape[1] * x.shape[2] <= _TAPS_MAX_PIXELS:
+        return conv3x3_taps(x, p["kernel"]) + p["bias"]
     y = jax.lax.conv_general_dilated(
         x, p["kernel"], (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")
     )
