@@ -54,17 +54,17 @@ def _mapping_count() -> int:
 # whole files in collection order, so an expensive file collected last (alphabetically
 # test_toyfaces_models, ~6 CPU-min) leaves the other worker idle at the end.
 HEAVY_FIRST = (
+    "test_reports.py",
     "test_toyfaces_models.py",
     "test_projector.py",
-    "test_reports.py",
     "test_invert.py",
-    "test_stylegan3.py",
     "test_ops.py",
+    "test_stylegan3.py",
     "test_stylegan3_projector.py",
     "test_distributed_procs.py",
-    "test_wstar_report.py",
     "test_latent_toolkit_toyfaces.py",
     "test_stylegan3_ops.py",
+    "test_wstar_report.py",
     "test_toyfaces_sg3.py",
 )
 

@@ -71,6 +71,24 @@ def test_focused_latents_sit_near_the_boundary_on_both_sides():
     assert 0.4 < np.mean(near > 0) < 0.6  # both labels: the boundary is not pushed either way
 
 
+def test_phase_step_key_keeps_what_the_phase_reads():
+    """Runs differing in length, rates, seed or logging share a phase's compiled step; a change the
+    phase's loss reads gives another key, and phase 2 (mapping distillation) reads only map_batch."""
+    from dataclasses import replace
+
+    from latentjax.toyfaces.train import _step_config
+
+    tc = TrainConfig(batch=8, map_batch=64, detail_weight=2.0)
+    other_run = replace(tc, steps=3, map_steps=5, tune_steps=7, lr=1.0, map_lr=2.0, tune_lr=3.0, seed=9, log_every=1)
+    for phase in (1, 2, 3):
+        assert _step_config(other_run, phase) == _step_config(tc, phase)
+    for field, value in (("batch", 4), ("mix_prob", 0.5), ("detail_weight", 1.0), ("feature_weight", 0.5)):
+        assert _step_config(replace(tc, **{field: value}), 1) != _step_config(tc, 1), field
+        assert _step_config(replace(tc, **{field: value}), 2) == _step_config(tc, 2), field
+    assert _step_config(replace(tc, map_batch=32), 2) != _step_config(tc, 2)
+    assert _step_config(tc, 3).detail_weight == 2.0 and _step_config(tc, 2).map_batch == 64
+
+
 @pytest.mark.slow
 def test_a_few_training_steps_reduce_the_loss(clf):
     from latentjax.toyfaces.train import train_classifier, train_generator
