@@ -156,6 +156,23 @@ def perturbed(variables: dict, seed: int) -> dict:
     return {**variables, "params": jax.tree_util.tree_unflatten(tree, noisy)}
 
 
+def small_sg3t(resolution: int, seed: int, channel_base: int):
+    """A fresh SG3-T with 4 layers + ToRGB at `resolution`, laid out by `design_stylegan3` (the
+    toy's recipe: designed filters, magnitudes calibrated on 32 latents), 16 channels at most."""
+    from latentjax import Generator
+    from latentjax.nets.network import init_variables
+    from latentjax.nets.stylegan3_design import calibrate_magnitudes, design_stylegan3, with_filters
+
+    cfg, filters = design_stylegan3(
+        resolution, z_dim=16, w_dim=16, channel_base=channel_base, channel_max=16, num_layers=4, num_critical=2,
+        margin_size=4, mapping_layers=2, mapping_fmaps=16,
+    )  # fmt: skip
+    key = jax.random.key(seed)
+    G0 = Generator(cfg, with_filters(init_variables(cfg, key), filters))
+    z = jax.random.normal(jax.random.fold_in(key, 1), (32, cfg.z_dim))
+    return Generator(cfg, calibrate_magnitudes(cfg, G0.variables, G0.mapping(z)))
+
+
 @pytest.fixture(scope="session")
 def tiny_sg2():
     """A tiny randomly initialised StyleGAN2 (16x16) for API tests."""

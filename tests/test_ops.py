@@ -157,11 +157,12 @@ def test_polyphase_transposed_conv_equals_lax_transposed_conv(seed, geom):
     np.testing.assert_allclose(transposed_conv_2x(x, k, offset), full, atol=1e-4)
 
 
-@FAST
+@pytest.mark.parametrize("conv", [conv3x3_same, conv3x3_taps], ids=["custom_weight_grad", "nine_products"])
+@settings(max_examples=12, deadline=None)  # each shape is one compile
 @given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 6), st.integers(1, 5), st.integers(1, 4))
-@pytest.mark.slow  # ~16 s of CPU (2026-12-02)
-def test_conv3x3_same_values_and_gradients_equal_lax_conv(seed, n, size, cin, cout):
-    """The custom weight gradient (shifted-view products) is XLA's conv gradient, to float rounding."""
+def test_conv3x3_forms_values_and_gradients_equal_lax_conv(conv, seed, n, size, cin, cout):
+    """Both 3x3 'SAME' forms are XLA's conv to float rounding, values and both gradients:
+    `conv3x3_same` (custom weight gradient of shifted-view products), `conv3x3_taps` (nine products)."""
     x, k, dy = arr(seed, n, size, size + 1, cin), arr(seed + 1, 3, 3, cin, cout), arr(seed + 2, n, size, size + 1, cout)
 
     def lax_conv(x, k):
@@ -169,32 +170,12 @@ def test_conv3x3_same_values_and_gradients_equal_lax_conv(seed, n, size, cin, co
 
     @jax.jit  # one compile per shape, not one per primitive
     def values_and_grads(x, k, dy):
-        (y, vjp), (y_ref, vjp_ref) = jax.vjp(conv3x3_same, x, k), jax.vjp(lax_conv, x, k)
+        (y, vjp), (y_ref, vjp_ref) = jax.vjp(conv, x, k), jax.vjp(lax_conv, x, k)
         return (y, *vjp(dy)), (y_ref, *vjp_ref(dy))
 
     got, ref = values_and_grads(x, k, dy)
     np.testing.assert_allclose(got[0], ref[0], atol=1e-5)
     for g, g_ref in zip(got[1:], ref[1:]):
-        assert g.dtype == g_ref.dtype and g.shape == g_ref.shape
-        np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)
-
-
-@settings(max_examples=10, deadline=None)  # each shape is a compile
-@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 4))
-def test_conv3x3_taps_values_and_gradients_equal_lax_conv(seed, n, size, cin, cout):
-    """Nine shifted matrix products are the 'SAME' 3x3 correlation, values and both gradients."""
-    x, k, dy = arr(seed, n, size, size + 1, cin), arr(seed + 1, 3, 3, cin, cout), arr(seed + 2, n, size, size + 1, cout)
-
-    def lax_conv(x, k):
-        return jax.lax.conv_general_dilated(x, k, (1, 1), ((1, 1), (1, 1)), dimension_numbers=DN)
-
-    @jax.jit  # one compile per shape, not one per primitive
-    def values_and_grads(x, k, dy):
-        (y, vjp), (y_ref, vjp_ref) = jax.vjp(conv3x3_taps, x, k), jax.vjp(lax_conv, x, k)
-        return (y, *vjp(dy)), (y_ref, *vjp_ref(dy))
-
-    got, ref = values_and_grads(x, k, dy)
-    for g, g_ref in zip(got, ref):
         assert g.dtype == g_ref.dtype and g.shape == g_ref.shape
         np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)
 

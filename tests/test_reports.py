@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import load_script
+from conftest import load_script, small_sg3t
 
 
 @pytest.mark.slow
@@ -52,22 +52,10 @@ def test_sg3_projection_report_smoke(tmp_path):
     """scripts/sg3_projection_report.py end to end on a small fresh SG3-T at the toy's 64^2 (designed
     filters, calibrated magnitudes; 4 layers, not the toy's 10, so the four projection programs
     compile in a fraction of the time): every section written, fitted transforms reported."""
-    import jax
-
-    from latentjax import Generator
     from latentjax.checkpoint import save_generator
-    from latentjax.nets.network import init_variables
-    from latentjax.nets.stylegan3_design import calibrate_magnitudes, design_stylegan3, with_filters
 
-    cfg, filters = design_stylegan3(
-        64, z_dim=16, w_dim=16, channel_base=512, channel_max=16, num_layers=4, num_critical=2, margin_size=4,
-        mapping_layers=2, mapping_fmaps=16,
-    )  # fmt: skip
-    key = jax.random.key(0)
-    v = with_filters(init_variables(cfg, key), filters)
-    G0 = Generator(cfg, v)
-    v = calibrate_magnitudes(cfg, G0.variables, G0.mapping(jax.random.normal(key, (32, cfg.z_dim))))
-    save_generator(tmp_path / "sg3", cfg, v)
+    G = small_sg3t(64, seed=0, channel_base=512)
+    save_generator(tmp_path / "sg3", G.config, G.variables)
     out = tmp_path / "sg3_projection.md"
     args = ["--model", str(tmp_path / "sg3"), "--n", "1", "--n-faces", "1", "--steps", "2", "--out", str(out)]
     assert load_script("sg3_projection_report").main(args) == 0

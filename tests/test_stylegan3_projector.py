@@ -4,16 +4,14 @@ filters, calibrated magnitudes): anchoring the input affine to w_avg, fitting th
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import small_sg3t
 
-from latentjax import Generator, validate
+from latentjax import validate
 from latentjax.generator import synthesis_fn
-from latentjax.nets.network import init_variables
 from latentjax.nets.stylegan3 import input_transform
-from latentjax.nets.stylegan3_design import calibrate_magnitudes, design_stylegan3, with_filters
 from latentjax.projector import ProjectConfig, evaluate, project
 
 MSE_ONLY = dict(perceptual="none", mse_weight=1.0, w_avg_samples=256, initial_learning_rate=0.05)
@@ -24,16 +22,7 @@ TRUTH = np.array([[0.05, -0.03, 6.0], [-0.04, 0.02, -8.0]], np.float32)
 @pytest.fixture(scope="module")
 def small_sg3():
     """32^2 SG3-T with 4 layers + ToRGB, as `design_stylegan3` lays it out (the toy's recipe)."""
-    cfg, filters = design_stylegan3(
-        32, z_dim=16, w_dim=16, channel_base=256, channel_max=16, num_layers=4, num_critical=2, margin_size=4,
-        mapping_layers=2, mapping_fmaps=16,
-    )  # fmt: skip
-    key = jax.random.key(7)
-    v = with_filters(init_variables(cfg, key), filters)
-    z = jax.random.normal(jax.random.fold_in(key, 1), (32, cfg.z_dim))
-    G0 = Generator(cfg, v)
-    v = calibrate_magnitudes(cfg, G0.variables, G0.mapping(z))
-    return Generator(cfg, v)
+    return small_sg3t(32, seed=7, channel_base=256)
 
 
 @pytest.fixture(scope="module")
