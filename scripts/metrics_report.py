@@ -54,7 +54,8 @@ def ppl_section(G, n, seed, log) -> dict:
     for space in SPACES:
         for sampling in ("full", "end"):
             t0 = time.perf_counter()
-            r = perceptual_path_length(G, n, space=space, sampling=sampling, seed=seed, batch=32)
+            # batches of 32 pairs; fewer pairs (a smoke run) are one batch of their own size
+            r = perceptual_path_length(G, n, space=space, sampling=sampling, seed=seed, batch=min(32, n))
             out[f"{space}/{sampling}"] = {
                 "mean": r.mean,
                 "std": r.std,
