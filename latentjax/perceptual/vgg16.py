@@ -46,8 +46,8 @@ def imagenet_normalize(images: jax.Array) -> jax.Array:
 
 
 # Feature maps of at most this many pixels (the 256- and 512-channel layers of small images) are
-# convolved as nine matrix products: 5x faster on XLA:CPU for LPIPS on 16^2 images, 1.25x at 64^2,
-# the same at 256^2 (a VGG16 relu5_3 gradient, batch 2; `ops.conv3x3_taps`).
+# convolved as nine matrix products (`ops.conv3x3_taps`): the LPIPS gradient of two images on
+# XLA:CPU 5.05x faster at 16^2, 1.17x at 64^2, the same program at 256^2 (benchmarks/lpips.py).
 _TAPS_MAX_PIXELS = 64
 
 
