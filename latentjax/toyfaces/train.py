@@ -424,8 +424,9 @@ def _step_config(tc: TrainConfig, phase: int) -> TrainConfig:
 
 @functools.partial(jax.jit, static_argnames=("phase", "gcfg", "tc", "teacher_cfg"))
 def _phase_step(state, key, i, lr, fixed, *, phase: int, gcfg, tc, teacher_cfg):
-    """One Adam step of a phase. Module-level with everything per-run passed as data, so a second
-    run in the same process with the same configs (the determinism test) reuses the compiled step."""
+    """One Adam step of a phase. Module-level with everything per-run passed as data and `tc` cut to
+    `_step_config`, so any later run in the process with the same batch shapes and loss weights (the
+    determinism test, a resumed run, another seed) reuses the compiled step."""
     p, opt_state = state
     loss_fn = functools.partial(_phase_loss, phase, fixed=fixed, gcfg=gcfg, tc=tc, teacher_cfg=teacher_cfg)
     (loss, aux), g = jax.value_and_grad(loss_fn, has_aux=True)(p, jax.random.fold_in(key, phase * 10**7 + i))
