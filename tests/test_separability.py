@@ -206,11 +206,12 @@ def test_jax_engine_agrees_with_sklearn(gaussian_attributes, loss):
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(1, 2 * 4096 + 7), st.integers(1, 6), st.floats(0.0, 1.0))
 def test_active_row_hessian_equals_the_full_masked_sum(seed, n, d, active):
-    """The Newton Hessian summed over the rows with weight > 0 only (in blocks, gathered) is the
-    plain sum over all rows, for any share of zero weights and N across block boundaries."""
+    """The Newton Hessian summed over the rows with weight != 0 only (in blocks, gathered) is the
+    plain sum over all rows, for any share of zero weights, either sign (the squared hinge's update
+    subtracts the rows that left the margin) and N across block boundaries."""
     rng = np.random.default_rng(seed)
     xt = rng.normal(size=(n, d)).astype(np.float32)
-    w = (rng.random(n) * (rng.random(n) < active)).astype(np.float32)
+    w = (rng.random(n) * (rng.random(n) < active) * rng.choice([-1.0, 1.0], n)).astype(np.float32)
     xt_pad = np.concatenate([xt, np.zeros((1, d), np.float32)])
     got = np.asarray(sep_mod._active_hessian(xt_pad, w), np.float64)
     ref = (xt.astype(np.float64) * w[:, None]).T @ xt.astype(np.float64)
@@ -232,6 +233,20 @@ def test_jax_engine_active_rows_equals_all_rows(gaussian_attributes):
     np.testing.assert_allclose(a[0], b[0], rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(a[2], b[2])  # joint counts
     assert int(a[3]) == int(b[3])  # Newton steps
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "logistic"])
+def test_jax_engine_warm_start_reaches_the_same_optimum(gaussian_attributes, monkeypatch, loss):
+    """Large N first solves every _WARM_STRIDE-th row to a loose tolerance, then the full problem
+    from there: the optimum (coefficients, predictions) is the cold start's."""
+    x, probs = gaussian_attributes
+    cold = linear_separability(x, probs, engine="jax", loss=loss)  # N = 2000: below the warm-start size
+    monkeypatch.setattr(sep_mod, "_WARM_MIN_ROWS", 0)
+    warm = linear_separability(x, probs, engine="jax", loss=loss)
+    scale = np.abs(cold.coef).max()
+    np.testing.assert_allclose(warm.coef, cold.coef, rtol=0, atol=2e-3 * scale)
+    np.testing.assert_allclose(warm.intercept, cold.intercept, atol=2e-3 * scale)
+    np.testing.assert_allclose(warm.svm_accuracy, cold.svm_accuracy, atol=2 / cold.num_keep)
 
 
 # --------------------------------------------------------------------------- input errors

@@ -37,10 +37,14 @@ both engines do that. Nothing is standardised (NVIDIA doesn't).
   step: A Hessians, formed one attribute at a time over the rows with a non-zero Hessian weight
   only (kept by the mask and, for the squared hinge, inside the margin: `_active_hessian`),
   O(A N_active (D+1)^2) flops, where the scores and gradients cost O(A N (D+1)); typically 5-15
-  steps. With several local devices the N rows are split over them
-  (`latentjax.sharding.split_rows`, padding rows get mask 0), the Hessians sum every row (masked)
-  and the sums over N become all-reduces; Hessians [A, D+1, D+1] are replicated. Timings against
-  sklearn (same run): BENCHMARKS.md. The work is large dense matmuls, so D = 512 belongs on a GPU.
+  steps. For the squared hinge, whose Hessian weights are 0 or 2C, a step's Hessian is the last
+  one plus the rows that entered the margin minus those that left, where they are fewer. From
+  N >= 20k rows the solver is warm-started by the same problem on every 8th row (a random
+  subsample, as the samples are i.i.d.) solved to a loose tolerance. With several local devices
+  the N rows are split over them (`latentjax.sharding.split_rows`, padding rows get mask 0), the
+  Hessians sum every row (masked) and the sums over N become all-reduces; Hessians [A, D+1, D+1]
+  are replicated. Timings against sklearn (same run): BENCHMARKS.md. The work is large dense
+  matmuls, so D = 512 belongs on a GPU.
 
 Several processes (`latentjax.distributed`): every process holds all N rows and the attributes
 are split: "jax" over the global device mesh (every process's devices, shard_map over the attribute
@@ -153,7 +157,8 @@ def _validate_latents(latents) -> np.ndarray:
         raise InputError(f"latents must be [N, D], got shape {x.shape}{hint}")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
         raise InputError(f"latents must be numeric, got dtype {x.dtype}")
-    x = x.astype(np.float64)
+    if x.dtype not in (np.float32, np.float64):  # float32 stays: both engines widen where they need it
+        x = x.astype(np.float64)
     if x.shape[0] < 4:
         raise InputError(f"need N >= 4 samples, got N = {x.shape[0]}")
     if x.shape[1] == 0:
@@ -188,7 +193,8 @@ def _validate_probs(probs, n: int | None) -> np.ndarray:
 
 
 def _fit_sklearn(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
-    """x [N, D] float64, idx [A, K], labels [N, A] bool -> (joint counts [A, 2, 2], coef [A, D], intercept [A])."""
+    """x [N, D] float32 or float64, idx [A, K], labels [N, A] bool
+    -> (joint counts [A, 2, 2], coef [A, D], intercept [A])."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
@@ -225,23 +231,25 @@ def _mm(a: jax.Array, b: jax.Array) -> jax.Array:
 
 
 _HESS_CHUNK = 4096  # rows per Hessian block
+_WARM_MIN_ROWS, _WARM_STRIDE, _WARM_TOL = 20_000, 8, 1e-3  # `_newton_fit`'s warm start
 
 
 def _active_hessian(xt_pad: jax.Array, w: jax.Array) -> jax.Array:
-    """sum_i w_i x_i x_i^T over the rows with w_i > 0 only: xt_pad [N + 1, D + 1] (last row
-    zero), w [N] >= 0 -> [D + 1, D + 1].
+    """sum_i w_i x_i x_i^T over the rows with w_i != 0 only: xt_pad [N + 1, D + 1] (last row
+    zero), w [N] -> [D + 1, D + 1].
 
-    The rows with w_i > 0 (kept by the mask and, for the squared hinge, inside the margin) are
-    gathered first (`jnp.nonzero`, O(N)) and summed in blocks of B rows until they run out, so a
-    Newton step costs flops in proportion to the active rows, not to N: half of N are masked out
-    (NVIDIA keeps the confident half), and near-separable attributes have few margin violators.
+    The rows with w_i != 0 (kept by the mask and, for the squared hinge, inside the margin; or
+    for an update, the rows that entered (+) or left (-) the margin) are gathered first
+    (`jnp.nonzero`, O(N)) and summed in blocks of B rows until they run out, so a Newton step
+    costs flops in proportion to those rows, not to N: half of N are masked out (NVIDIA keeps
+    the confident half), and near-separable attributes have few margin violators.
     """
     xt_pad, w = jnp.asarray(xt_pad), jnp.asarray(w)
     n = w.shape[0]
     b = _HESS_CHUNK
     n_blocks = -(-n // b)
-    rows = jnp.nonzero(w > 0, size=n_blocks * b, fill_value=n)[0]  # active first, then the zero row
-    count = jnp.sum(w > 0)
+    rows = jnp.nonzero(w != 0, size=n_blocks * b, fill_value=n)[0]  # active first, then the zero row
+    count = jnp.sum(w != 0)
     w_pad = jnp.concatenate([w, jnp.zeros((1,), w.dtype)])
 
     def body(state):
@@ -262,7 +270,8 @@ def _newton_fit(xc, mu, labels, mask, c, tol, *, loss: str, max_iter: int, activ
     xc [N, D] float32 centred latents (x - mu), mu [D] float32, labels [A, N] float32 in {-1, +1},
     mask [A, N] float32 0/1 (the kept samples of each attribute), c, tol float32 scalars.
     Returns (coef [A, D], intercept [A] for raw latents, joint counts [A, 2, 2] int32 of
-    (prediction, label) over the kept samples, Newton steps taken, converged [A] bool).
+    (prediction, label) over the kept samples, Newton steps taken on all N rows (after the warm
+    start's on a subsample, for N >= _WARM_MIN_ROWS), converged [A] bool).
 
     Centred parametrisation v = [w, b + w . mu] (scores = [xc, 1] . v): liblinear's regulariser
     0.5 (||w||^2 + b^2) becomes 0.5 v^T R v with R = diag(1, .., 1, 0) + u u^T, u = [-mu, 1]
@@ -275,90 +284,113 @@ def _newton_fit(xc, mu, labels, mask, c, tol, *, loss: str, max_iter: int, activ
     e = jnp.concatenate([jnp.ones((d,), f32), jnp.zeros((1,), f32)])
     u = jnp.concatenate([-mu, jnp.ones((1,), f32)])
     reg_hess = jnp.diag(e) + jnp.outer(u, u)
-    lab_mask = labels * mask
 
-    xt_pad = jnp.concatenate([xt, jnp.zeros((1, d + 1), f32)])  # row N: zero, the fill of `_active_hessian`
+    def solve(xt, labels, mask, c, tol, v0):
+        """Newton from v0 [A, D + 1] on rows xt [M, D + 1] -> (v, done [A], steps); converged when
+        ||g|| <= tol ||g(0)||, g(0) the gradient at v = 0 of this problem."""
+        lab_mask = labels * mask
+        xt_pad = jnp.concatenate([xt, jnp.zeros((1, d + 1), f32)])  # last row zero: `_active_hessian`'s fill
 
-    def reg_grad(v):  # R v, v [A, D + 1]
-        return v * e + (v @ u)[:, None] * u
+        def reg_grad(v):  # R v, v [A, D + 1]
+            return v * e + (v @ u)[:, None] * u
 
-    def scores(v):  # [A, N]
-        return _mm(v, xt.T)
+        def scores(v):  # [A, N]
+            return _mm(v, xt.T)
 
-    def gradient(v, z):
-        return reg_grad(v) + c * _mm(lab_mask * _loss_derivs(z, loss)[1], xt)
+        def gradient(v, z):
+            return reg_grad(v) + c * _mm(lab_mask * _loss_derivs(z, loss)[1], xt)
 
-    def newton_direction(h, g):  # Jacobi-scaled Cholesky solve of h d = -g
-        s = jax.lax.rsqrt(jnp.diagonal(h))
-        chol = jnp.linalg.cholesky(h * s[:, None] * s[None, :])
-        step = -s * jax.scipy.linalg.cho_solve((chol, True), s * g)
-        return jnp.where(jnp.all(jnp.isfinite(step)), step, -g / jnp.diagonal(h))  # f32 breakdown: scaled gradient
+        def newton_direction(h, g):  # Jacobi-scaled Cholesky solve of h d = -g
+            s = jax.lax.rsqrt(jnp.diagonal(h))
+            chol = jnp.linalg.cholesky(h * s[:, None] * s[None, :])
+            step = -s * jax.scipy.linalg.cho_solve((chol, True), s * g)
+            return jnp.where(jnp.all(jnp.isfinite(step)), step, -g / jnp.diagonal(h))  # f32 breakdown: scaled gradient
 
-    def line_search(v, g, dirn, z0, zq, skip):
-        """Exact minimiser t of phi(t) = f(v + t dirn) per attribute: safeguarded 1-D Newton on phi'
-        (convex). skip [A] bool: attributes already done (t is not used), not iterated on.
+        def line_search(v, g, dirn, z0, zq, skip):
+            """Exact minimiser t of phi(t) = f(v + t dirn) per attribute: safeguarded 1-D Newton on phi'
+            (convex). skip [A] bool: attributes already done (t is not used), not iterated on.
 
-        phi'(t) is a float32 sum of N terms, so it is known only to about 1e-7 sqrt(N) of the sum of
-        their magnitudes: t is final once |phi'(t)| is below 1e-5 of that sum (a finer target is
-        rounding noise, which kept the search at its 60-iteration cap on half the steps)."""
-        rv, rd = jnp.sum(dirn * reg_grad(v), 1), jnp.sum(dirn * reg_grad(dirn), 1)
-        dphi0 = jnp.sum(g * dirn, 1)
+            phi'(t) is a float32 sum of N terms, so it is known only to about 1e-7 sqrt(N) of the sum of
+            their magnitudes: t is final once |phi'(t)| is below 1e-5 of that sum (a finer target is
+            rounding noise, which kept the search at its 60-iteration cap on half the steps)."""
+            rv, rd = jnp.sum(dirn * reg_grad(v), 1), jnp.sum(dirn * reg_grad(dirn), 1)
+            dphi0 = jnp.sum(g * dirn, 1)
 
-        def derivs(t):
-            _, dl, d2l = _loss_derivs(z0 + t[:, None] * zq, loss)
-            terms = mask * zq * dl
-            dp = rv + t * rd + c * jnp.sum(terms, 1)
-            scale = jnp.abs(rv) + jnp.abs(t * rd) + c * jnp.sum(jnp.abs(terms), 1)
-            return dp, rd + c * jnp.sum(mask * zq * zq * d2l, 1), scale
+            def derivs(t):
+                _, dl, d2l = _loss_derivs(z0 + t[:, None] * zq, loss)
+                terms = mask * zq * dl
+                dp = rv + t * rd + c * jnp.sum(terms, 1)
+                scale = jnp.abs(rv) + jnp.abs(t * rd) + c * jnp.sum(jnp.abs(terms), 1)
+                return dp, rd + c * jnp.sum(mask * zq * zq * d2l, 1), scale
 
-        def body(state):
-            t, lo, hi, done, k = state
-            dp, d2p, scale = derivs(t)
-            at_noise = jnp.abs(dp) <= 1e-5 * scale
-            stop = done | at_noise | (jnp.abs(dp) <= 1e-6 * jnp.abs(dphi0)) | (hi - lo <= 1e-7 * t)
-            lo, hi = jnp.where(dp < 0, t, lo), jnp.where(dp > 0, t, hi)
-            tn = t - dp / d2p
-            fallback = jnp.where(jnp.isfinite(hi), 0.5 * (lo + hi), 2.0 * t)
-            t_next = jnp.where((tn > lo) & (tn < hi), tn, fallback)
-            return jnp.where(stop, t, t_next), lo, hi, stop, k + 1
+            def body(state):
+                t, lo, hi, done, k = state
+                dp, d2p, scale = derivs(t)
+                at_noise = jnp.abs(dp) <= 1e-5 * scale
+                stop = done | at_noise | (jnp.abs(dp) <= 1e-6 * jnp.abs(dphi0)) | (hi - lo <= 1e-7 * t)
+                lo, hi = jnp.where(dp < 0, t, lo), jnp.where(dp > 0, t, hi)
+                tn = t - dp / d2p
+                fallback = jnp.where(jnp.isfinite(hi), 0.5 * (lo + hi), 2.0 * t)
+                t_next = jnp.where((tn > lo) & (tn < hi), tn, fallback)
+                return jnp.where(stop, t, t_next), lo, hi, stop, k + 1
 
-        a = v.shape[0]
-        init = (
-            jnp.ones((a,), f32),
-            jnp.zeros((a,), f32),
-            jnp.full((a,), jnp.inf, f32),
-            skip,
-            jnp.int32(0),
-        )
-        t, *_ = jax.lax.while_loop(lambda s: (s[4] < 60) & ~jnp.all(s[3]), body, init)
-        return t
+            a = v.shape[0]
+            init = (
+                jnp.ones((a,), f32),
+                jnp.zeros((a,), f32),
+                jnp.full((a,), jnp.inf, f32),
+                skip,
+                jnp.int32(0),
+            )
+            t, *_ = jax.lax.while_loop(lambda s: (s[4] < 60) & ~jnp.all(s[3]), body, init)
+            return t
 
-    def newton_step(state):
-        v, done, g0, k = state
-        o = scores(v)
-        z = labels * o
-        g = gradient(v, z)
-        gnorm = jnp.linalg.norm(g, axis=1)
-        converged = gnorm <= tol * g0
-        weights = c * mask * _loss_derivs(z, loss)[2]  # [A, N]
-        if active_rows:  # one device: only rows with weight > 0 (gathers would cross devices)
-            hess = jax.lax.map(lambda w: _active_hessian(xt_pad, w), weights) + reg_hess
-        else:  # rows split over devices: every row, masked (one [N, D+1] scratch)
-            hess = jax.lax.map(lambda w: _mm(xt.T, xt * w[:, None]), weights) + reg_hess
-        dirn = jax.vmap(newton_direction)(hess, g)
-        t = line_search(v, g, dirn, z, labels * scores(dirn), done | converged)
-        step = t[:, None] * dirn
-        stalled = jnp.linalg.norm(step, axis=1) <= 1e-7 * jnp.linalg.norm(v, axis=1)  # below float32 resolution
-        v = jnp.where((done | converged)[:, None], v, v + step)
-        return v, done | converged | stalled, g0, k + 1
+        def newton_step(state):
+            v, done, g0, k, h_data, w_prev = state
+            o = scores(v)
+            z = labels * o
+            g = gradient(v, z)
+            gnorm = jnp.linalg.norm(g, axis=1)
+            converged = gnorm <= tol * g0
+            weights = c * mask * _loss_derivs(z, loss)[2]  # [A, N]
+            if active_rows:  # one device: only rows with weight != 0 (gathers would cross devices)
+                if loss == "squared_hinge":
+                    # The weights take two values (0 inside the margin, 2c outside), and after the first
+                    # steps few rows cross the margin: add the rows that entered and subtract the ones
+                    # that left (Keerthi & DeCoste's update) where they are fewer than the active rows.
+                    delta = weights - w_prev
+                    update = jnp.sum(delta != 0, 1) < jnp.sum(weights != 0, 1)
+                    part = jax.lax.map(lambda w: _active_hessian(xt_pad, w), jnp.where(update[:, None], delta, weights))
+                    h_data = jnp.where(update[:, None, None], h_data + part, part)
+                else:
+                    h_data = jax.lax.map(lambda w: _active_hessian(xt_pad, w), weights)
+            else:  # rows split over devices: every row, masked (one [N, D+1] scratch)
+                h_data = jax.lax.map(lambda w: _mm(xt.T, xt * w[:, None]), weights)
+            hess = h_data + reg_hess
+            dirn = jax.vmap(newton_direction)(hess, g)
+            t = line_search(v, g, dirn, z, labels * scores(dirn), done | converged)
+            step = t[:, None] * dirn
+            stalled = jnp.linalg.norm(step, axis=1) <= 1e-7 * jnp.linalg.norm(v, axis=1)  # below float32 resolution
+            v = jnp.where((done | converged)[:, None], v, v + step)
+            return v, done | converged | stalled, g0, k + 1, h_data, weights
 
-    a = labels.shape[0]
-    v0 = jnp.zeros((a, d + 1), f32)
-    g0 = jnp.linalg.norm(gradient(v0, jnp.zeros_like(labels)), axis=1)
-    init = (v0, g0 == 0, g0, jnp.int32(0))
-    v, done, _, steps = jax.lax.while_loop(lambda s: (s[3] < max_iter) & ~jnp.all(s[1]), newton_step, init)
+        a = labels.shape[0]
+        g0 = jnp.linalg.norm(gradient(jnp.zeros_like(v0), jnp.zeros_like(labels)), axis=1)
+        init = (v0, g0 == 0, g0, jnp.int32(0), jnp.zeros((a, d + 1, d + 1), f32), jnp.zeros_like(mask))
+        v, done, _, steps, *_ = jax.lax.while_loop(lambda s: (s[3] < max_iter) & ~jnp.all(s[1]), newton_step, init)
+        return v, done, steps
 
-    pred = scores(v) > 0  # sklearn's predict: decision > 0 -> class 1
+    v_start = jnp.zeros((labels.shape[0], d + 1), f32)
+    if n >= _WARM_MIN_ROWS:
+        # Warm start: the same problem on every _WARM_STRIDE-th row (the samples are i.i.d., so a
+        # stride is a random subsample; C scaled up so the data term keeps its weight), solved to a
+        # loose tolerance at 1/_WARM_STRIDE of the cost. The full-data steps then start next to
+        # the optimum: fewer of them, and each Hessian is an update over the rows that move.
+        k = _WARM_STRIDE
+        v_start, _, _ = solve(xt[::k], labels[:, ::k], mask[:, ::k], c * k, jnp.maximum(tol, _WARM_TOL), v_start)
+    v, done, steps = solve(xt, labels, mask, c, tol, v_start)
+
+    pred = _mm(v, xt.T) > 0  # sklearn's predict: decision > 0 -> class 1
     keep = mask > 0
     px = jnp.stack([~pred & keep, pred & keep], axis=1)  # [A, 2, N]
     py = jnp.stack([labels < 0, labels > 0], axis=1)
@@ -367,12 +399,19 @@ def _newton_fit(xc, mu, labels, mask, c, tol, *, loss: str, max_iter: int, activ
     return w, v @ u, joint, steps, done
 
 
+def _centred(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x [N, D] float32 or float64 -> (x - mu as float32 [N, D], mu float64 [D]); mu is summed in
+    float64, the difference taken in float32 (one rounding of x and mu each: far below the solver's
+    tolerance, and no [N, D] float64 temporary: half the time of the former float64 route)."""
+    mu = x.mean(axis=0, dtype=np.float64)
+    return np.subtract(x, mu.astype(np.float32), dtype=np.float32), mu
+
+
 def _fit_jax(x, idx, labels, loss: str, C: float, max_iter: int, tol: float):
     """Same contract as `_fit_sklearn`, all attributes in one jit (rows split over local devices)."""
     n, d = x.shape
     num_attr = idx.shape[0]
-    mu = x.mean(axis=0)
-    xc = (x - mu).astype(np.float32)  # centred in float64, then rounded once
+    xc, mu = _centred(x)
     mask = np.zeros((num_attr, n), np.float32)
     mask[np.arange(num_attr)[:, None], idx] = 1.0
     signs = np.where(labels.T, 1.0, -1.0).astype(np.float32)  # [A, N]
@@ -413,8 +452,7 @@ def _fit_jax_global(x, idx, labels, loss: str, C: float, max_iter: int, tol: flo
     n, d = x.shape
     num_attr = idx.shape[0]
     padded = -(-num_attr // mesh.size) * mesh.size
-    mu = x.mean(axis=0)
-    xc = (x - mu).astype(np.float32)
+    xc, mu = _centred(x)
     mask = np.zeros((padded, n), np.float32)
     mask[np.arange(num_attr)[:, None], idx] = 1.0
     signs = np.ones((padded, n), np.float32)
