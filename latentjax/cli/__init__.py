@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "batch", 1) < 1:
         print("error: --batch must be >= 1", file=sys.stderr)
         return 2
+    from latentjax.compile_cache import enable
+
+    enable()  # reuse the XLA programs an earlier command compiled (latentjax/compile_cache.py)
     try:
         code = args.func(args)
         shutdown()  # several processes: leave the job in order (a no-op otherwise)
