@@ -35,6 +35,9 @@ ENV = {
     "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     "XLA_FLAGS": "--xla_force_host_platform_device_count=1",
     "JAX_PLATFORMS": "cpu",
+    # Every job compiles from scratch: with the CLI's persistent cache a later job would skip the
+    # compiles an earlier one did, and the small/large difference would no longer cancel them.
+    "LATENTJAX_COMPILE_CACHE": "off",
 }
 
 
