@@ -8,7 +8,9 @@ of 4 images: 8.5-9.8 s without, 5.1 s with it), in the user's own cache director
     $LATENTJAX_COMPILE_CACHE          a directory, or 0 / off / no / false to turn it off
     $XDG_CACHE_HOME/latentjax/xla     otherwise (~/.cache/latentjax/xla without XDG_CACHE_HOME)
 
-JAX's own JAX_COMPILATION_CACHE_DIR, when set, wins (JAX reads it itself). The directory holds
+JAX's own JAX_COMPILATION_CACHE_DIR, when set, wins (JAX reads it itself). Nothing is evicted
+(JAX's size cap needs the `filelock` package, not a dependency here): each new program adds a file
+(the toy `generate`'s: 84 KB); deleting the directory is always safe. The directory holds
 programs this user's processes compiled; it is not a place to put files from elsewhere. The
 library never turns the cache on by itself: a notebook calls `enable()`.
 """
